@@ -1,0 +1,1 @@
+"""Application services around the core: paths, settings, version, updater, crash reports."""
