@@ -1,0 +1,283 @@
+"""Stream a delimited text file in blocks of whole lines and turn each block into numpy columns.
+
+Blocks are cut at line ends by us (not by Arrow), so the first line of every block is known and
+row *i* of a block is physical line ``first_line + i``: Arrow is told not to skip blank lines, which
+come back as empty rows that we drop while keeping exact line numbers. Arrow parses numbers
+(multithreaded); timestamps are read as strings and parsed by the compiled template parser. When
+Arrow rejects a block, a precise Python re-scan of that block finds the first bad line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from backtestr.data.sources._detect import CsvPlan
+from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile
+from backtestr.data.sources._timestamps import (
+    TIME_OF_DAY,
+    local_to_utc,
+    parse_epoch,
+    parse_timestamps,
+)
+from backtestr.data.validate import Location
+from backtestr.errors import DataFormatError
+from backtestr.model.arrays import F64, I64
+
+__all__ = ["RawChunk", "read_csv_chunks"]
+
+_NUMBER = re.compile(
+    r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity))\s*$", re.IGNORECASE
+)
+_MAX_LINE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RawChunk:
+    """One block's rows: UTC timestamps, float columns by role, symbol values, and where."""
+
+    ts_ns: I64
+    values: dict[str, F64]
+    symbols: list[str]
+    where: Location
+    disk_bytes: int  # bytes of the on-disk file consumed so far
+
+
+def read_csv_chunks(
+    path: Path, raw: RawFile, plan: CsvPlan, block_bytes: int
+) -> Iterator[RawChunk]:
+    """Yield the file's rows block by block (each block ≈ ``block_bytes`` of text)."""
+    stream = raw.open()
+    try:
+        consumed = 0
+        line = 1
+        carry = b""
+        skip = plan.skip_lines
+        first = True
+        while True:
+            try:
+                data = stream.read(block_bytes)
+            except DECOMPRESSION_ERRORS as error:
+                raise DataFormatError(
+                    path,
+                    f"the compressed file is corrupt or truncated ({error})",
+                    line=line,
+                    hint="Download or export the file again",
+                ) from error
+            eof = not data
+            consumed += len(data)
+            buffer = carry + data
+            if first and buffer.startswith(b"\xef\xbb\xbf"):
+                buffer = buffer[3:]
+            first = False
+            while skip and (cut := buffer.find(b"\n")) >= 0:
+                buffer = buffer[cut + 1 :]
+                skip -= 1
+                line += 1
+            if eof:
+                block, carry = buffer, b""
+            else:
+                cut = buffer.rfind(b"\n")
+                if cut < 0:
+                    if len(buffer) > _MAX_LINE_BYTES:
+                        raise DataFormatError(
+                            path,
+                            "a line is longer than 1 MB; this is not a CSV file",
+                            line=line,
+                            hint="Check the file type",
+                        )
+                    carry = buffer
+                    continue
+                block, carry = buffer[: cut + 1], buffer[cut + 1 :]
+            if block:
+                lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                chunk = _convert(path, block, line, plan, raw.progress(stream, consumed))
+                if chunk is not None:
+                    yield chunk
+                line += lines
+            if eof:
+                return
+    finally:
+        stream.close()
+
+
+def _arrow_read(block: bytes, plan: CsvPlan) -> pa.Table:
+    names = [f"c{i}" for i in range(len(plan.column_names))]
+    wanted = sorted(set(plan.roles.values()))
+    types = {names[i]: pa.float64() for i in plan.numeric}
+    for role in ("time", "date", "clock", "symbol"):
+        if role in plan.roles:
+            types[names[plan.roles[role]]] = pa.string()
+    return pcsv.read_csv(
+        pa.py_buffer(block),
+        read_options=pcsv.ReadOptions(
+            column_names=names,
+            use_threads=True,
+            block_size=max(1 << 20, min(len(block) // 4 + 1, 16 << 20)),
+        ),
+        parse_options=pcsv.ParseOptions(delimiter=plan.delimiter, ignore_empty_lines=False),
+        convert_options=pcsv.ConvertOptions(
+            column_types=types,
+            include_columns=[names[i] for i in wanted],
+            null_values=[""],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+
+
+def _convert(
+    path: Path, block: bytes, first_line: int, plan: CsvPlan, disk_bytes: int
+) -> RawChunk | None:
+    try:
+        table = _arrow_read(block, plan)
+    except (pa.ArrowInvalid, pa.ArrowException) as error:
+        _diagnose(path, block, first_line, plan, str(error))
+    names = {role: f"c{index}" for role, index in plan.roles.items()}
+    columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
+    where = Location(path, first_line, columns)
+    time_role = "date" if "date" in plan.roles else "time"
+    blank = _blank_rows(table, names[time_role], [names[r] for r in plan.roles if r != time_role])
+    if blank is not None:
+        keep = ~blank
+        if not keep.any():
+            return None
+        table = table.filter(pa.array(keep))
+        where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
+    ts = _timestamps(table, names, plan, where)
+    values = {
+        role: table[names[role]].to_numpy()
+        for role in plan.roles
+        if role not in ("time", "date", "clock", "symbol")
+    }
+    symbols: list[str] = []
+    if "symbol" in plan.roles:
+        symbols = [str(s) for s in pc.unique(table[names["symbol"]]).to_pylist()]
+    return RawChunk(ts, values, symbols, where, disk_bytes)
+
+
+def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarray | None:
+    """Mask of rows that were blank lines, or None when there are none (the common case)."""
+    lengths = pc.utf8_length(pc.utf8_trim_whitespace(table[time_name]))
+    empty = pc.equal(lengths, 0)
+    if not pc.any(empty).as_py():
+        return None
+    mask = empty
+    for name in others:
+        column = table[name]
+        mask = pc.and_(mask, pc.is_null(column) if column.type != pa.string() else pc.equal(
+            pc.utf8_length(pc.utf8_trim_whitespace(column)), 0
+        ))
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _timestamps(table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Location) -> I64:
+    if plan.time_layout is None:
+        ts, bad = parse_epoch(table[names["time"]], plan.epoch_multiplier or 1)
+        if bad >= 0:
+            _bad_time(table, names["time"], "time", bad, "epoch seconds/ms/µs/ns", where)
+        return ts
+    role = "date" if "date" in plan.roles else "time"
+    parsed = parse_timestamps(table[names[role]], plan.time_layout)
+    if parsed.bad_row >= 0:
+        _bad_time(table, names[role], role, parsed.bad_row, plan.time_layout.pattern, where)
+    if parsed.mixed_row >= 0:
+        where.fail(
+            parsed.mixed_row,
+            role,
+            "some timestamps carry a UTC offset and others do not",
+            hint="Write all timestamps the same way",
+        )
+    ts = parsed.ns
+    if "clock" in plan.roles:
+        clock = parse_timestamps(table[names["clock"]], TIME_OF_DAY)
+        if clock.bad_row >= 0:
+            _bad_time(table, names["clock"], "clock", clock.bad_row, TIME_OF_DAY.pattern, where)
+        ts = ts + clock.ns
+    if not parsed.zoned:
+        ts = local_to_utc(ts, plan.zone)
+    return ts
+
+
+def _bad_time(
+    table: pa.Table, name: str, role: str, row: int, pattern: str, where: Location
+) -> NoReturn:
+    value = str(table[name][row].as_py())
+    where.fail(
+        row,
+        role,
+        f"cannot parse timestamp '{value}' (expected {pattern})" if value.strip() else
+        "the timestamp is empty",
+        hint="Fix or remove the line",
+    )
+
+
+def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: str) -> NoReturn:
+    """Find the first line of ``block`` Arrow could not read and say exactly what is wrong."""
+    expected = len(plan.column_names)
+    pieces = block.split(b"\n")
+    for offset, piece in enumerate(pieces):
+        line = first_line + offset
+        if offset == len(pieces) - 1 and not piece:
+            break
+        try:
+            text = piece.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise DataFormatError(
+                path,
+                "the line is not UTF-8 text (binary garbage?)",
+                line=line,
+                hint="Remove the line or export the file again",
+            ) from None
+        if not text.strip():
+            continue
+        fields = next(csv.reader([text], delimiter=plan.delimiter), [])
+        is_last = offset >= len(pieces) - 2 and not pieces[-1].strip() or offset == len(pieces) - 1
+        if len(fields) != expected:
+            _wrong_width(path, fields, text, line, plan, is_last)
+        for index in plan.numeric:
+            value = fields[index]
+            if value.strip() and not _NUMBER.match(value):
+                raise DataFormatError(
+                    path,
+                    f"cannot parse '{value}' as a number",
+                    line=line,
+                    column=plan.column_names[index],
+                    hint="Fix or remove the line",
+                )
+    raise DataFormatError(
+        path,
+        f"the data could not be read ({error})",
+        line=first_line,
+        hint="Check the lines from here on",
+    )
+
+
+def _wrong_width(
+    path: Path, fields: list[str], text: str, line: int, plan: CsvPlan, is_last: bool
+) -> NoReturn:
+    expected = len(plan.column_names)
+    if len(fields) < expected:
+        missing = plan.column_names[len(fields)]
+        problem = f"{len(fields)} field(s) instead of {expected}: column '{missing}' is missing"
+        column = missing
+    else:
+        problem = f"{len(fields)} fields instead of {expected}: extra field '{fields[expected]}'"
+        column = None
+    hint = "Fix or remove the line"
+    if is_last and len(fields) < expected:
+        hint = "The last line looks truncated (interrupted download or export): remove it"
+    others = [d for d in (",", ";", "\t", "|") if d != plan.delimiter and d in text]
+    if len(fields) == 1 and others:
+        problem += f"; the delimiter looks wrong (the line contains '{others[0]}')"
+        hint = "Use one delimiter throughout the file"
+    raise DataFormatError(path, problem, line=line, column=column, hint=hint)
