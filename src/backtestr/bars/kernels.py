@@ -1,0 +1,528 @@
+"""The numba state machine behind both the batch aggregation and the incremental engine.
+
+All state lives in plain numpy arrays grouped in :class:`BarState`, so a numba-compiled backtest
+loop can hold it and call :func:`update_tick` (or :func:`update_ticks` on a block) directly.
+Batch and incremental results are identical because both run exactly these kernels.
+
+How it stays fast: ticks are accumulated into one *run* (scalar registers in the array kernel),
+shared by every timeframe. Only when a tick reaches the earliest end of any forming bar
+(``globals[MIN_END]``) is the run folded into each timeframe's forming bar, due bars closed into
+their ring buffers and new bars opened. So the per-tick cost hardly depends on how many
+timeframes are built at once.
+
+Layout (``K`` timeframes, index ``k`` in the order given to the engine)
+
+``slots[k, :]`` int64
+    ``LABEL`` open time of the forming bar, ``END`` its end (exclusive; ``NO_BAR`` when none),
+    ``TICKS`` ticks in it, ``ITEMS`` folded runs (0: nothing yet), ``CLOSED`` bars closed so
+    far, ``DURATION`` ns (0 for D/W/MN), ``BOUND_OFFSET``/``BOUND_LEN``/``BOUND_POS`` its slice
+    of ``bounds`` and the pointer into it, ``RING_OFFSET``/``RING_CAP``/``RING_MIRROR`` its
+    slice of the ring arrays.
+``values[k, :]`` float64
+    The forming bar: ``OPEN HIGH LOW CLOSE VOLUME SPREAD_MIN SPREAD_SUM SPREAD_MAX
+    SPREAD_WEIGHT``.
+``run[:]`` float64
+    The same fields for the ticks not yet folded.
+``globals[:]`` int64
+    ``LAST_TS`` (last timestamp seen), ``MIN_END``, ``RUN_ITEMS``, ``RUN_TICKS``.
+``bounds`` int64
+    Period open times (UTC ns) of the D/W/MN timeframes, each slice sorted.
+``ring_ts``, ``ring_ticks`` int64 and ``ring_values[8, :]`` float64
+    Closed bars. Bar number ``n`` of timeframe ``k`` sits at ``RING_OFFSET + n % RING_CAP`` and,
+    when ``RING_MIRROR`` is 1, also ``RING_CAP`` further on, so that the newest ``m`` bars are
+    always one contiguous slice. Rows of ``ring_values``: ``R_OPEN R_HIGH R_LOW R_CLOSE
+    R_VOLUME R_SPREAD_MIN R_SPREAD_AVG R_SPREAD_MAX``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
+
+import numba
+import numpy as np
+
+from backtestr.model.arrays import F64, I64
+
+__all__ = [
+    "SIDE_ASK",
+    "SIDE_BID",
+    "SIDE_MID",
+    "BarState",
+    "close_all",
+    "close_until",
+    "update_bars",
+    "update_tick",
+    "update_ticks",
+]
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def _jit(func: _F) -> _F:
+    """``numba.njit(cache=True)`` keeping the Python signature visible to mypy."""
+    return cast(_F, numba.njit(cache=True)(func))
+
+
+# slots columns
+LABEL, END, TICKS, ITEMS, CLOSED, DURATION = 0, 1, 2, 3, 4, 5
+BOUND_OFFSET, BOUND_LEN, BOUND_POS, RING_OFFSET, RING_CAP, RING_MIRROR = 6, 7, 8, 9, 10, 11
+N_SLOTS = 12
+# values / run columns
+OPEN, HIGH, LOW, CLOSE, VOLUME = 0, 1, 2, 3, 4
+SPREAD_MIN, SPREAD_SUM, SPREAD_MAX, SPREAD_WEIGHT = 5, 6, 7, 8
+N_VALUES = 9
+# globals
+LAST_TS, MIN_END, RUN_ITEMS, RUN_TICKS = 0, 1, 2, 3
+N_GLOBALS = 4
+# ring_values rows
+R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME, R_SPREAD_MIN, R_SPREAD_AVG, R_SPREAD_MAX = range(8)
+N_RING_ROWS = 8
+# price sides
+SIDE_BID, SIDE_ASK, SIDE_MID = 0, 1, 2
+# status codes returned by the array kernels
+OK, OUT_OF_ORDER, OUT_OF_BOUNDS = 0, 1, 2
+
+NO_BAR = np.iinfo(np.int64).min
+NEVER = np.iinfo(np.int64).max
+
+
+class BarState(NamedTuple):
+    """Every array the kernels read and write (see the module docstring for the layout)."""
+
+    slots: I64
+    values: F64
+    run: F64
+    globals: I64
+    bounds: I64
+    ring_ts: I64
+    ring_ticks: I64
+    ring_values: F64
+
+
+@_jit
+def _reset_values(row: F64) -> None:
+    row[OPEN] = np.nan
+    row[HIGH] = -np.inf
+    row[LOW] = np.inf
+    row[CLOSE] = np.nan
+    row[VOLUME] = 0.0
+    row[SPREAD_MIN] = np.inf
+    row[SPREAD_SUM] = 0.0
+    row[SPREAD_MAX] = -np.inf
+    row[SPREAD_WEIGHT] = 0.0
+
+
+@_jit
+def _fold_run(state: BarState) -> None:
+    """Merge the pending run into every forming bar (the run lies inside all of them)."""
+    g = state.globals
+    items = g[RUN_ITEMS]
+    if items == 0:
+        return
+    run = state.run
+    slots = state.slots
+    values = state.values
+    for k in range(slots.shape[0]):
+        v = values[k]
+        if slots[k, ITEMS] == 0:
+            v[OPEN] = run[OPEN]
+        if run[HIGH] > v[HIGH]:
+            v[HIGH] = run[HIGH]
+        if run[LOW] < v[LOW]:
+            v[LOW] = run[LOW]
+        v[CLOSE] = run[CLOSE]
+        v[VOLUME] += run[VOLUME]
+        if run[SPREAD_MIN] < v[SPREAD_MIN]:
+            v[SPREAD_MIN] = run[SPREAD_MIN]
+        if run[SPREAD_MAX] > v[SPREAD_MAX]:
+            v[SPREAD_MAX] = run[SPREAD_MAX]
+        v[SPREAD_SUM] += run[SPREAD_SUM]
+        v[SPREAD_WEIGHT] += run[SPREAD_WEIGHT]
+        slots[k, ITEMS] += items
+        slots[k, TICKS] += g[RUN_TICKS]
+    _reset_values(run)
+    g[RUN_ITEMS] = 0
+    g[RUN_TICKS] = 0
+
+
+@_jit
+def _emit(state: BarState, k: int) -> None:
+    """Append timeframe ``k``'s forming bar to its ring buffer."""
+    slots = state.slots
+    v = state.values[k]
+    n = slots[k, CLOSED]
+    cap = slots[k, RING_CAP]
+    pos = slots[k, RING_OFFSET] + n % cap
+    weight = v[SPREAD_WEIGHT]
+    average = v[SPREAD_SUM] / weight if weight > 0 else np.nan
+    low_spread = v[SPREAD_MIN] if v[SPREAD_MIN] != np.inf else np.nan
+    high_spread = v[SPREAD_MAX] if v[SPREAD_MAX] != -np.inf else np.nan
+    rv = state.ring_values
+    copies = 2 if slots[k, RING_MIRROR] != 0 else 1
+    for c in range(copies):
+        p = pos + c * cap
+        state.ring_ts[p] = slots[k, LABEL]
+        state.ring_ticks[p] = slots[k, TICKS]
+        rv[R_OPEN, p] = v[OPEN]
+        rv[R_HIGH, p] = v[HIGH]
+        rv[R_LOW, p] = v[LOW]
+        rv[R_CLOSE, p] = v[CLOSE]
+        rv[R_VOLUME, p] = v[VOLUME]
+        rv[R_SPREAD_MIN, p] = low_spread
+        rv[R_SPREAD_AVG, p] = average
+        rv[R_SPREAD_MAX, p] = high_spread
+    slots[k, CLOSED] = n + 1
+
+
+@_jit
+def _covered(state: BarState, t: int) -> bool:
+    """True when every D/W/MN timeframe that must open a bar at ``t`` has boundaries for it."""
+    slots = state.slots
+    for k in range(slots.shape[0]):
+        if t >= slots[k, END] and slots[k, DURATION] == 0:
+            off = slots[k, BOUND_OFFSET]
+            n = slots[k, BOUND_LEN]
+            if n < 2 or state.bounds[off + slots[k, BOUND_POS]] > t:
+                return False
+            if state.bounds[off + n - 1] <= t:
+                return False
+    return True
+
+
+@_jit
+def _open(state: BarState, k: int, t: int) -> None:
+    """Start an empty forming bar of timeframe ``k`` around time ``t``."""
+    slots = state.slots
+    duration = slots[k, DURATION]
+    if duration > 0:
+        label = t - t % duration
+        end = label + duration
+    else:
+        off = slots[k, BOUND_OFFSET]
+        last = slots[k, BOUND_LEN] - 1
+        p = slots[k, BOUND_POS]
+        while p < last and state.bounds[off + p + 1] <= t:
+            p += 1
+        slots[k, BOUND_POS] = p
+        label = state.bounds[off + p]
+        end = state.bounds[off + p + 1]
+    slots[k, LABEL] = label
+    slots[k, END] = end
+    slots[k, ITEMS] = 0
+    slots[k, TICKS] = 0
+    _reset_values(state.values[k])
+
+
+@_jit
+def _advance(
+    state: BarState, t: int, tick_index: int, events_tick: I64, events_tf: I64, n_events: int
+) -> tuple[int, int]:
+    """Close every bar ending at or before ``t``; open bars around ``t`` when ``tick_index >= 0``.
+
+    Returns the mask of timeframes that closed a bar and the new number of recorded events.
+    """
+    _fold_run(state)
+    slots = state.slots
+    record = events_tick.shape[0] > 0
+    mask = 0
+    min_end = NEVER
+    for k in range(slots.shape[0]):
+        if t >= slots[k, END]:
+            if slots[k, ITEMS] > 0:
+                _emit(state, k)
+                mask |= 1 << k
+                if record:
+                    events_tick[n_events] = tick_index
+                    events_tf[n_events] = k
+                    n_events += 1
+            if tick_index >= 0:
+                _open(state, k, t)
+            else:
+                slots[k, END] = NO_BAR
+                slots[k, ITEMS] = 0
+        min_end = min(min_end, slots[k, END])
+    state.globals[MIN_END] = min_end
+    return mask, n_events
+
+
+@_jit
+def update_ticks(
+    state: BarState,
+    side: int,
+    ts_ns: I64,
+    bid: F64,
+    ask: F64,
+    bid_volume: F64,
+    ask_volume: F64,
+    start: int,
+    stop: int,
+    events_tick: I64,
+    events_tf: I64,
+    stop_mask: int,
+) -> tuple[int, int, int]:
+    """Feed ticks ``[start, stop)``; the array path of the incremental engine and of batch.
+
+    Parameters
+    ----------
+    state
+        The engine state.
+    side
+        ``SIDE_BID``, ``SIDE_ASK`` or ``SIDE_MID``: which price and volume make the bars.
+    ts_ns, bid, ask, bid_volume, ask_volume
+        Tick columns (non-decreasing timestamps).
+    start, stop
+        The ticks to process.
+    events_tick, events_tf
+        Receive, per closed bar, the index of the tick that closed it and the timeframe index.
+        Pass empty arrays to record nothing (and never stop early for lack of room).
+    stop_mask
+        Return right after a bar of a timeframe in this bit mask closes, *before* the closing
+        tick is added to the new bar; call again from the returned index to go on.
+
+    Returns
+    -------
+    tuple[int, int, int]
+        The index of the first tick not processed, the number of events recorded and a status:
+        ``OK``, ``OUT_OF_ORDER`` (tick at the returned index is older than the one before) or
+        ``OUT_OF_BOUNDS`` (D/W/MN boundaries do not cover it; extend them and call again).
+    """
+    g = state.globals
+    run = state.run
+    last = g[LAST_TS]
+    min_end = g[MIN_END]
+    n_timeframes = state.slots.shape[0]
+    room = events_tick.shape[0]
+    r_open, r_high, r_low, r_close = run[OPEN], run[HIGH], run[LOW], run[CLOSE]
+    r_volume, r_smin, r_ssum = run[VOLUME], run[SPREAD_MIN], run[SPREAD_SUM]
+    r_smax, r_weight = run[SPREAD_MAX], run[SPREAD_WEIGHT]
+    r_items = g[RUN_ITEMS]
+    n_events = 0
+    status = OK
+    i = start
+    while i < stop:
+        t = ts_ns[i]
+        if t < last:
+            status = OUT_OF_ORDER
+            break
+        if t >= min_end:
+            if room > 0 and n_events + n_timeframes > room:
+                break
+            if not _covered(state, t):
+                status = OUT_OF_BOUNDS
+                break
+            run[OPEN], run[HIGH], run[LOW], run[CLOSE] = r_open, r_high, r_low, r_close
+            run[VOLUME], run[SPREAD_MIN], run[SPREAD_SUM] = r_volume, r_smin, r_ssum
+            run[SPREAD_MAX], run[SPREAD_WEIGHT] = r_smax, r_weight
+            g[RUN_ITEMS] = r_items
+            g[RUN_TICKS] = r_items
+            mask, n_events = _advance(state, t, i, events_tick, events_tf, n_events)
+            r_open, r_high, r_low, r_close = run[OPEN], run[HIGH], run[LOW], run[CLOSE]
+            r_volume, r_smin, r_ssum = run[VOLUME], run[SPREAD_MIN], run[SPREAD_SUM]
+            r_smax, r_weight = run[SPREAD_MAX], run[SPREAD_WEIGHT]
+            r_items = 0
+            min_end = g[MIN_END]
+            last = t
+            if mask & stop_mask:
+                break
+        last = t
+        b = bid[i]
+        a = ask[i]
+        if side == SIDE_BID:
+            price = b
+            volume = bid_volume[i]
+        elif side == SIDE_ASK:
+            price = a
+            volume = ask_volume[i]
+        else:
+            price = (b + a) * 0.5
+            volume = bid_volume[i] + ask_volume[i]
+        spread = a - b
+        if r_items == 0:
+            r_open = price
+        if price > r_high:
+            r_high = price
+        if price < r_low:
+            r_low = price
+        r_close = price
+        r_volume += volume
+        if spread < r_smin:
+            r_smin = spread
+        if spread > r_smax:
+            r_smax = spread
+        if spread == spread:
+            r_ssum += spread
+            r_weight += 1.0
+        r_items += 1
+        i += 1
+    run[OPEN], run[HIGH], run[LOW], run[CLOSE] = r_open, r_high, r_low, r_close
+    run[VOLUME], run[SPREAD_MIN], run[SPREAD_SUM] = r_volume, r_smin, r_ssum
+    run[SPREAD_MAX], run[SPREAD_WEIGHT] = r_smax, r_weight
+    g[RUN_ITEMS] = r_items
+    g[RUN_TICKS] = r_items
+    g[LAST_TS] = last
+    return i, n_events, status
+
+
+@_jit
+def update_tick(
+    state: BarState,
+    side: int,
+    ts_ns: int,
+    bid: float,
+    ask: float,
+    bid_volume: float,
+    ask_volume: float,
+) -> int:
+    """Feed one tick; the entry point for a numba-compiled backtest loop.
+
+    Bars ending at or before ``ts_ns`` are closed first, then the tick joins the new bars, so a
+    caller that sees a closed bar here may act before processing the tick any further.
+
+    Returns
+    -------
+    int
+        Bit mask of the timeframes (by index) that closed a bar; ``-1`` when the tick is older
+        than the previous one, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+    """
+    g = state.globals
+    if ts_ns < g[LAST_TS]:
+        return -1
+    mask = 0
+    if ts_ns >= g[MIN_END]:
+        if not _covered(state, ts_ns):
+            return -2
+        no_events = np.empty(0, dtype=np.int64)
+        mask, _ = _advance(state, ts_ns, 0, no_events, no_events, 0)
+    g[LAST_TS] = ts_ns
+    if side == SIDE_BID:
+        price = bid
+        volume = bid_volume
+    elif side == SIDE_ASK:
+        price = ask
+        volume = ask_volume
+    else:
+        price = (bid + ask) * 0.5
+        volume = bid_volume + ask_volume
+    spread = ask - bid
+    run = state.run
+    if g[RUN_ITEMS] == 0:
+        run[OPEN] = price
+    if price > run[HIGH]:
+        run[HIGH] = price
+    if price < run[LOW]:
+        run[LOW] = price
+    run[CLOSE] = price
+    run[VOLUME] += volume
+    if spread < run[SPREAD_MIN]:
+        run[SPREAD_MIN] = spread
+    if spread > run[SPREAD_MAX]:
+        run[SPREAD_MAX] = spread
+    if spread == spread:
+        run[SPREAD_SUM] += spread
+        run[SPREAD_WEIGHT] += 1.0
+    g[RUN_ITEMS] += 1
+    g[RUN_TICKS] += 1
+    return mask
+
+
+@_jit
+def update_bars(
+    state: BarState,
+    ts_ns: I64,
+    open_: F64,
+    high: F64,
+    low: F64,
+    close: F64,
+    volume: F64,
+    tick_count: I64,
+    spread_min: F64,
+    spread_avg: F64,
+    spread_max: F64,
+    start: int,
+    stop: int,
+    events_tick: I64,
+    events_tf: I64,
+    stop_mask: int,
+) -> tuple[int, int, int]:
+    """Feed lower-timeframe bars ``[start, stop)`` (labelled by open time, strictly increasing).
+
+    Works like :func:`update_ticks`, with bar indices in place of tick indices. The spread
+    average is weighted by tick counts (by bar count for bars whose count is 0); NaN spreads are
+    left out, so bars without spreads give NaN.
+    """
+    g = state.globals
+    run = state.run
+    n_timeframes = state.slots.shape[0]
+    room = events_tick.shape[0]
+    n_events = 0
+    status = OK
+    i = start
+    while i < stop:
+        t = ts_ns[i]
+        if t <= g[LAST_TS]:
+            status = OUT_OF_ORDER
+            break
+        if t >= g[MIN_END]:
+            if room > 0 and n_events + n_timeframes > room:
+                break
+            if not _covered(state, t):
+                status = OUT_OF_BOUNDS
+                break
+            mask, n_events = _advance(state, t, i, events_tick, events_tf, n_events)
+            if mask & stop_mask:
+                # the bar is re-read on the next call: allow its timestamp once more
+                g[LAST_TS] = t - 1
+                break
+        g[LAST_TS] = t
+        if g[RUN_ITEMS] == 0:
+            run[OPEN] = open_[i]
+        if high[i] > run[HIGH]:
+            run[HIGH] = high[i]
+        if low[i] < run[LOW]:
+            run[LOW] = low[i]
+        run[CLOSE] = close[i]
+        run[VOLUME] += volume[i]
+        count = tick_count[i]
+        if spread_min[i] < run[SPREAD_MIN]:
+            run[SPREAD_MIN] = spread_min[i]
+        if spread_max[i] > run[SPREAD_MAX]:
+            run[SPREAD_MAX] = spread_max[i]
+        average = spread_avg[i]
+        if average == average:
+            weight = float(count) if count > 0 else 1.0
+            run[SPREAD_SUM] += average * weight
+            run[SPREAD_WEIGHT] += weight
+        g[RUN_ITEMS] += 1
+        g[RUN_TICKS] += count
+        i += 1
+    return i, n_events, status
+
+
+@_jit
+def close_until(state: BarState, ts_ns: int) -> int:
+    """Close every forming bar that ends at or before ``ts_ns`` (e.g. at a session end).
+
+    Later data must not be older than ``ts_ns``. Returns the mask of timeframes that closed.
+    """
+    g = state.globals
+    mask = 0
+    if ts_ns >= g[MIN_END]:
+        no_events = np.empty(0, dtype=np.int64)
+        mask, _ = _advance(state, ts_ns, -1, no_events, no_events, 0)
+    if ts_ns > g[LAST_TS]:
+        g[LAST_TS] = ts_ns
+    return mask
+
+
+@_jit
+def close_all(state: BarState) -> int:
+    """Close every forming bar now (end of data); later data must start after their ends."""
+    slots = state.slots
+    latest = state.globals[LAST_TS]
+    for k in range(slots.shape[0]):
+        if slots[k, END] != NO_BAR and (slots[k, ITEMS] > 0 or state.globals[RUN_ITEMS] > 0):
+            latest = max(latest, slots[k, END])
+    if latest == NO_BAR:
+        return 0
+    return close_until(state, latest)
