@@ -129,9 +129,7 @@ def test_bars_are_built_from_stored_ticks(store: Store, tmp_path: Path) -> None:
 
 def test_bar_files_merge_by_time_and_build_higher_timeframes(store: Store, tmp_path: Path) -> None:
     header = "timestamp,open,high,low,close,volume\n"
-    body = "".join(
-        f"2019-02-04 00:{m:02d}:00,1.1,1.2,1.0,1.15,{m}\n" for m in range(0, 30)
-    )
+    body = "".join(f"2019-02-04 00:{m:02d}:00,1.1,1.2,1.0,1.15,{m}\n" for m in range(30))
     path = write_csv(tmp_path / "bars.csv", header + body)
     summary = store.import_file(path, symbol="EURUSD")
     assert (summary.kind, summary.sides) == ("M1", ("bid",))

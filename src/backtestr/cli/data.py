@@ -157,7 +157,9 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(records, indent=2))
         return
     if not records:
-        console.print("No data stored yet. Import some with `backtestr data import FILE -s SYMBOL`.")
+        console.print(
+            "No data stored yet. Import some with `backtestr data import FILE -s SYMBOL`."
+        )
         return
     table = Table(title="Stored market data")
     for column in ("symbol", "kind", "side", "rows", "first (UTC)", "last (UTC)"):

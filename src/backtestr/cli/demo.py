@@ -68,7 +68,13 @@ def demo(ctx: click.Context, weeks: int, seed: int) -> None:
             _print_summary(summary)
             timeframes = [Timeframe.parse(n) for n in ("M1", "M5", "M15", "M30", "H1", "H4", "D1")]
             table = Table(title=f"{DEMO_SYMBOL} bid bars built from ticks")
-            for column in ("timeframe", "bars", "first open (UTC)", "last open (UTC)", "last close"):
+            for column in (
+                "timeframe",
+                "bars",
+                "first open (UTC)",
+                "last open (UTC)",
+                "last close",
+            ):
                 table.add_column(column)
             with ProgressBars("Building bars") as progress:
                 for done, frame in enumerate(timeframes, start=1):

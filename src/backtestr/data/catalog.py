@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -286,11 +286,17 @@ class Catalog:
             "ORDER BY imported_at",
             params,
         ).fetchall()
-        return [ImportRecord(*row[:-1], details=json.loads(row[-1])) for row in rows]
+        names = [f.name for f in fields(ImportRecord)][:-1]
+        return [
+            ImportRecord(**dict(zip(names, row[:-1], strict=True)), details=json.loads(row[-1]))
+            for row in rows
+        ]
 
     # ---- runs --------------------------------------------------------------------------------
 
-    def add_run(self, run_id: str, created_at_iso: str, path: str, manifest: dict[str, Any]) -> None:
+    def add_run(
+        self, run_id: str, created_at_iso: str, path: str, manifest: dict[str, Any]
+    ) -> None:
         self._db.execute(
             "INSERT INTO runs VALUES (?, ?::TIMESTAMPTZ, ?, ?)",
             [run_id, created_at_iso, path, json.dumps(manifest, sort_keys=True)],

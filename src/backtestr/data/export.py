@@ -56,8 +56,10 @@ def write_bars(bars: BarArrays, path: str | Path) -> Path:
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         if suffix == ".csv":
-            frame["time"] = frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").str.replace(
-                ".000000Z", "Z", regex=False
+            frame["time"] = (
+                frame["time"]
+                .dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                .str.replace(".000000Z", "Z", regex=False)
             )
             frame.to_csv(temporary, index=False, float_format="%.10g")
         else:

@@ -149,7 +149,7 @@ def import_files(
     paths: list[Path],
     *,
     symbol: str,
-    format: str | None = None,  # noqa: A002 - mirrors the --format option
+    format: str | None = None,
     tz: str | None = None,
     crossed: CrossedQuotes = CrossedQuotes.REJECT,
     side: PriceSide | None = None,
@@ -230,16 +230,16 @@ def _stage_file(
     current: dict[tuple[str, str, str], _Partition],
     *,
     symbol: str,
-    format: str | None,  # noqa: A002
+    format: str | None,
     tz: str | None,
     crossed: CrossedQuotes,
     side: PriceSide | None,
     on_progress: ProgressCallback | None,
 ) -> tuple[ImportSummary, ImportRecord]:
     """Read one file into staging and merge it into ``current``; nothing is committed."""
-    with open_market_file(path, symbol=symbol, format=format, tz=tz, crossed=crossed, side=side) as (
-        reader
-    ):
+    with open_market_file(
+        path, symbol=symbol, format=format, tz=tz, crossed=crossed, side=side
+    ) as (reader):
         ticks = reader.format.kind is DataKind.TICKS
         if ticks:
             kind = "ticks"
@@ -259,8 +259,8 @@ def _stage_file(
                 if isinstance(chunk, TickArrays):
                     writers.append("quote", chunk)
                 else:
-                    for price_side, bars in chunk.items():
-                        writers.append(price_side.value, bars)
+                    for bar_side, bars in chunk.items():
+                        writers.append(bar_side.value, bars)
         finally:
             writers.close()
         stats = reader.stats
@@ -291,7 +291,9 @@ def _stage_file(
             continue
         merged_data: TickArrays | BarArrays
         if ticks:
-            outcome_t = merge_ticks(lake.read_tick_file(before.path), lake.read_tick_file(staged.path))
+            outcome_t = merge_ticks(
+                lake.read_tick_file(before.path), lake.read_tick_file(staged.path)
+            )
             changed, merged_data = outcome_t.changed, outcome_t.merged
             rows_added += outcome_t.rows_added - outcome_t.rows_replaced
             rows_replaced += outcome_t.rows_replaced

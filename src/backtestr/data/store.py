@@ -21,9 +21,9 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -124,7 +124,7 @@ class Store:
         path: str | Path,
         *,
         symbol: str,
-        format: str | None = None,  # noqa: A002 - mirrors the --format option
+        format: str | None = None,
         tz: str | None = None,
         crossed: CrossedQuotes | str = CrossedQuotes.REJECT,
         side: PriceSide | str | None = None,
@@ -172,7 +172,7 @@ class Store:
         paths: Sequence[str | Path],
         *,
         symbol: str,
-        format: str | None = None,  # noqa: A002 - mirrors the --format option
+        format: str | None = None,
         tz: str | None = None,
         crossed: CrossedQuotes | str = CrossedQuotes.REJECT,
         side: PriceSide | str | None = None,
@@ -403,7 +403,8 @@ def _overlapping(
     return [
         row
         for row in rows
-        if (start_ns is None or row.last_ns >= start_ns) and (end_ns is None or row.first_ns < end_ns)
+        if (start_ns is None or row.last_ns >= start_ns)
+        and (end_ns is None or row.first_ns < end_ns)
     ]
 
 

@@ -60,9 +60,7 @@ class Location:
             return int(self.explicit_lines[row])
         return self.first_line + row
 
-    def fail(
-        self, row: int, role: str | None, problem: str, hint: str | None = None
-    ) -> NoReturn:
+    def fail(self, row: int, role: str | None, problem: str, hint: str | None = None) -> NoReturn:
         column = self.columns.get(role, role) if role else None
         if self.unit == "line":
             raise DataFormatError(self.path, problem, line=self.line(row), column=column, hint=hint)
