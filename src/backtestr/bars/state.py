@@ -14,7 +14,9 @@ from backtestr.model.arrays import I64
 __all__ = ["allocate", "closed_bars", "cover", "forming_bar", "is_covered"]
 
 
-def allocate(timeframes: Sequence[Timeframe], capacities: Sequence[int], *, mirror: bool) -> kn.BarState:
+def allocate(
+    timeframes: Sequence[Timeframe], capacities: Sequence[int], *, mirror: bool
+) -> kn.BarState:
     """A fresh state for ``timeframes`` keeping up to ``capacities[k]`` closed bars each.
 
     With ``mirror`` every bar is written twice so the newest bars are one contiguous slice (ring

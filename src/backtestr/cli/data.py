@@ -44,6 +44,7 @@ def data() -> None:
     type=click.Choice([s.value for s in PriceSide], case_sensitive=False),
     help="For bar files: the bars are bid (default), ask or mid prices.",
 )
+@click.option("--timeframe", "-t", help="For bar files: their timeframe, if not detectable.")
 @click.option("--currency", help="Non-FX symbols: the currency prices are in (e.g. USD).")
 @click.option("--pip-size", type=float, help="Non-FX symbols: one point (default 0.01).")
 @click.option("--contract-size", type=float, help="Non-FX symbols: units per lot (default 1).")
@@ -57,6 +58,7 @@ def import_command(
     tz: str | None,
     crossed: str,
     side: str | None,
+    timeframe: str | None,
     currency: str | None,
     pip_size: float | None,
     contract_size: float | None,
@@ -83,6 +85,7 @@ def import_command(
             tz=tz,
             crossed=crossed,
             side=side,
+            timeframe=timeframe,
             instrument=instrument,
             on_progress=progress,
         )

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backtestr.data import lake
@@ -24,7 +26,8 @@ from backtestr.data.catalog import Catalog, ImportRecord, PartitionRow
 from backtestr.data.instruments import default_instrument, instrument_from_dict, instrument_to_dict
 from backtestr.data.merge import merge_bars, merge_ticks
 from backtestr.data.sources import CrossedQuotes, open_market_file
-from backtestr.model import BarArrays, DataKind, Instrument, PriceSide, TickArrays
+from backtestr.errors import DataFormatError
+from backtestr.model import BarArrays, DataKind, Instrument, PriceSide, TickArrays, Timeframe
 
 __all__ = ["ImportSummary", "ProgressCallback", "import_files"]
 
@@ -72,12 +75,19 @@ class _Staged:
 
 
 class _StagingWriters:
-    """Streams validated chunks into one staging file per (side, period)."""
+    """Streams validated chunks into one staging file per (side, period).
+
+    Parquet encoding runs on one background thread (pyarrow releases the GIL) while the reader
+    parses the next chunk; at most one chunk waits, so memory stays bounded. One thread keeps the
+    writes of each file in order.
+    """
 
     def __init__(self, folder: Path, *, ticks: bool) -> None:
         self.folder = folder
         self.ticks = ticks
         self.files: dict[tuple[str, str], _Staged] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging-writer")
+        self._pending: Future[None] | None = None
 
     def append(self, side: str, data: TickArrays | BarArrays) -> None:
         if len(data) == 0:
@@ -90,18 +100,29 @@ class _StagingWriters:
             period = lake.period_name(keys[start])
             staged = self._file(side, period)
             part = data.slice(int(start), int(stop))
-            if staged.writer is None:
-                raise AssertionError("a closed staging file received rows")  # chronology bug
-            staged.writer.write_table(lake.arrays_to_table(part))
             if staged.rows == 0:
                 staged.first_ns = int(part.ts_ns[0])
             staged.last_ns = int(part.ts_ns[-1])
             staged.rows += len(part)
+            self._submit(staged.path, lake.arrays_to_table(part), staged)
+
+    def _submit(self, path: Path, table: pa.Table, staged: _Staged) -> None:
+        self._wait()
+        writer = staged.writer
+        if writer is None:  # pragma: no cover - chronological chunks never reopen a period
+            raise AssertionError(f"a closed staging file received rows: {path}")
+        self._pending = self._executor.submit(writer.write_table, table)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises a write error here, in the importing thread
 
     def _file(self, side: str, period: str) -> _Staged:
         key = (side, period)
         if key not in self.files:
             # an earlier period of this side is finished: close it to bound open files
+            self._wait()
             for (other_side, _), staged in self.files.items():
                 if other_side == side and staged.writer is not None:
                     staged.writer.close()
@@ -112,10 +133,14 @@ class _StagingWriters:
         return self.files[key]
 
     def close(self) -> None:
-        for staged in self.files.values():
-            if staged.writer is not None:
-                staged.writer.close()
-                staged.writer = None
+        try:
+            self._wait()
+        finally:
+            self._executor.shutdown(wait=True)
+            for staged in self.files.values():
+                if staged.writer is not None:
+                    staged.writer.close()
+                    staged.writer = None
 
 
 def resolve_instrument(catalog: Catalog, symbol: str, given: Instrument | None) -> Instrument:
@@ -153,6 +178,7 @@ def import_files(
     tz: str | None = None,
     crossed: CrossedQuotes = CrossedQuotes.REJECT,
     side: PriceSide | None = None,
+    timeframe: Timeframe | None = None,
     instrument: Instrument | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> list[ImportSummary]:
@@ -183,6 +209,7 @@ def import_files(
                 tz=tz,
                 crossed=crossed,
                 side=side,
+                timeframe=timeframe,
                 on_progress=on_progress,
             )
             summaries.append(summary)
@@ -234,6 +261,7 @@ def _stage_file(
     tz: str | None,
     crossed: CrossedQuotes,
     side: PriceSide | None,
+    timeframe: Timeframe | None,
     on_progress: ProgressCallback | None,
 ) -> tuple[ImportSummary, ImportRecord]:
     """Read one file into staging and merge it into ``current``; nothing is committed."""
@@ -241,12 +269,6 @@ def _stage_file(
         path, symbol=symbol, format=format, tz=tz, crossed=crossed, side=side
     ) as (reader):
         ticks = reader.format.kind is DataKind.TICKS
-        if ticks:
-            kind = "ticks"
-        elif reader.timeframe is not None:
-            kind = reader.timeframe.name
-        else:  # pragma: no cover - the reader always detects a bar file's timeframe
-            raise AssertionError("bar file without a timeframe")
         writers = _StagingWriters(folder, ticks=ticks)
         total = reader.total_bytes
 
@@ -265,6 +287,19 @@ def _stage_file(
             writers.close()
         stats = reader.stats
         format_name = reader.format.name
+        detected = reader.timeframe
+    if ticks:
+        kind = "ticks"
+    elif timeframe is not None:
+        kind = timeframe.name
+    elif detected is not None:
+        kind = detected.name
+    else:
+        raise DataFormatError(
+            path,
+            "cannot tell the bars' timeframe: the file has fewer than two bars",
+            hint="Give it with --timeframe (e.g. --timeframe M1)",
+        )
 
     stored = {
         (row.kind, row.side, row.period): row

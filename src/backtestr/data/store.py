@@ -128,6 +128,7 @@ class Store:
         tz: str | None = None,
         crossed: CrossedQuotes | str = CrossedQuotes.REJECT,
         side: PriceSide | str | None = None,
+        timeframe: Timeframe | str | None = None,
         instrument: Instrument | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> ImportSummary:
@@ -148,6 +149,8 @@ class Store:
             repair.
         side
             For bar files: whether the bars are bid (default), ask or mid prices.
+        timeframe
+            For bar files: their timeframe, when it cannot be told from the timestamps.
         instrument
             Specification to record for the symbol (defaults: FX pairs built in).
 
@@ -163,6 +166,7 @@ class Store:
             tz=tz,
             crossed=crossed,
             side=side,
+            timeframe=timeframe,
             instrument=instrument,
             on_progress=on_progress,
         )[0]
@@ -176,6 +180,7 @@ class Store:
         tz: str | None = None,
         crossed: CrossedQuotes | str = CrossedQuotes.REJECT,
         side: PriceSide | str | None = None,
+        timeframe: Timeframe | str | None = None,
         instrument: Instrument | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[ImportSummary]:

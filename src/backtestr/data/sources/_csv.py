@@ -174,9 +174,12 @@ def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarra
     mask = empty
     for name in others:
         column = table[name]
-        mask = pc.and_(mask, pc.is_null(column) if column.type != pa.string() else pc.equal(
-            pc.utf8_length(pc.utf8_trim_whitespace(column)), 0
-        ))
+        mask = pc.and_(
+            mask,
+            pc.is_null(column)
+            if column.type != pa.string()
+            else pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0),
+        )
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
@@ -215,8 +218,9 @@ def _bad_time(
     where.fail(
         row,
         role,
-        f"cannot parse timestamp '{value}' (expected {pattern})" if value.strip() else
-        "the timestamp is empty",
+        f"cannot parse timestamp '{value}' (expected {pattern})"
+        if value.strip()
+        else "the timestamp is empty",
         hint="Fix or remove the line",
     )
 

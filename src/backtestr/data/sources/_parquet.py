@@ -107,9 +107,7 @@ def _floats(column: pa.ChunkedArray, role: str, where: Location) -> np.ndarray:
             column=where.columns.get(role, role),
             hint="Store prices and volumes as float64",
         )
-    return np.asarray(
-        column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:

@@ -456,9 +456,7 @@ def open_market_file(
         plan = plan_parquet(file, forced=format, tz=tz, side=side)
     else:
         if format is not None and format.startswith("parquet"):
-            raise DataFormatError(
-                file, f"this is a text file, not {format}", hint="Drop --format"
-            )
+            raise DataFormatError(file, f"this is a text file, not {format}", hint="Drop --format")
         stream = raw.open()
         try:
             sample = stream.read(SAMPLE_BYTES)
