@@ -124,17 +124,15 @@ def main() -> None:
 
     ours = best_of(args.repeats, import_fresh)
     theirs = best_of(args.repeats, lambda: pd.read_csv(csv_path))
-    print(
-        f"backtestr import (parse+validate+store): {ours:6.2f} s  {args.rows / ours / 1e6:5.2f} M rows/s"
-    )
-    print(
-        f"pandas.read_csv (parse only):            {theirs:6.2f} s  {args.rows / theirs / 1e6:5.2f} M rows/s"
-    )
+    for label, seconds in (
+        ("backtestr import (parse+validate+store)", ours),
+        ("pandas.read_csv (parse only)", theirs),
+    ):
+        print(f"{label:42s} {seconds:6.2f} s  {args.rows / seconds / 1e6:5.2f} M rows/s")
     print(f"ratio backtestr / pandas.read_csv time: {ours / theirs:.2f}x")
     target = 2_000_000
-    print(
-        f"target >= {target / 1e6:.0f} M rows/s: {'met' if args.rows / ours >= target else 'NOT met'}"
-    )
+    verdict = "met" if args.rows / ours >= target else "NOT met"
+    print(f"target >= {target / 1e6:.0f} M rows/s: {verdict}")
 
     if args.memory_rows:
         small_rows = max(args.memory_rows // 10, 1_000_000)
@@ -147,12 +145,9 @@ def main() -> None:
         big_mb = big.stat().st_size / 1e6
         big_rss = child_peak_rss_mb(big, work / "mem-big")
         print(f"peak RSS importing {small_rows:,} rows: {small_rss:,.0f} MB")
-        print(
-            f"peak RSS importing {args.memory_rows:,} rows ({big_mb:,.0f} MB file): {big_rss:,.0f} MB"
-        )
-        print(
-            f"memory ratio big/small: {big_rss / small_rss:.2f}x for {args.memory_rows / small_rows:.0f}x the rows"
-        )
+        print(f"peak RSS importing {args.memory_rows:,} rows ({big_mb:,.0f} MB): {big_rss:,.0f} MB")
+        growth = args.memory_rows / small_rows
+        print(f"memory ratio big/small: {big_rss / small_rss:.2f}x for {growth:.0f}x the rows")
     shutil.rmtree(work, ignore_errors=True)
 
 
