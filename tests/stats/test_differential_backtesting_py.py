@@ -175,7 +175,8 @@ def test_trade_figures_match(peer: Peer) -> None:
     _close(ours.avg_trade_pct, theirs["Avg. Trade [%]"])
     _close(ours.expectancy_pct, theirs["Expectancy [%]"])
     _close(ours.sqn, theirs["SQN"])
-    assert ours.max_trade_duration is not None and ours.avg_trade_duration is not None
+    assert ours.max_trade_duration is not None
+    assert ours.avg_trade_duration is not None
     assert ours.max_trade_duration.ceil(peer.resolution) == theirs["Max. Trade Duration"]
     assert ours.avg_trade_duration.ceil(peer.resolution) == theirs["Avg. Trade Duration"]
 
