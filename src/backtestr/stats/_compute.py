@@ -116,10 +116,12 @@ def compute_statistics(
         raise ConfigError(f"initial_cash must be positive, got {initial_cash}.")
 
     returns = period_returns(curve, trading_day).to_numpy()
-    gmean = geometric_mean(returns)
-    return_ann = (1.0 + gmean) ** periods_per_year - 1.0
-    volatility_ann = _volatility_ann(returns, gmean, periods_per_year)
-    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
+    # a wiped-out or absurd curve yields inf/NaN returns: the rules above give defined results
+    with np.errstate(all="ignore"):
+        gmean = geometric_mean(returns)
+        return_ann = _power(1.0 + gmean, periods_per_year) - 1.0
+        volatility_ann = _volatility_ann(returns, gmean, periods_per_year)
+        downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
 
     periods = drawdown_periods(curve)
     max_dd = float(periods.depth.max()) if len(periods) else 0.0
@@ -133,7 +135,7 @@ def compute_statistics(
     elif final <= 0:
         cagr = -1.0
     else:
-        cagr = (final / initial_cash) ** (1.0 / years) - 1.0
+        cagr = _power(final / initial_cash, 1.0 / years) - 1.0
 
     pnl = trades["pnl"].to_numpy(dtype=np.float64)
     trade_returns = trades["return_pct"].to_numpy(dtype=np.float64)
@@ -211,16 +213,16 @@ def _exposure_pct(
                 "give one flag per equity point."
             )
         return float(np.mean(in_market.to_numpy(dtype=bool))) * 100.0
-    held = np.zeros(len(index), dtype=np.int64)
-    stamps = index.asi8
+    # one slot past the end absorbs trades that close (or open) after the last point
+    held = np.zeros(len(index) + 1, dtype=np.int64)
+    stamps = index.as_unit("ns").asi8
     if len(trades):
-        entries = pd.DatetimeIndex(trades["entry_time"]).tz_convert("UTC").asi8
-        exits = pd.DatetimeIndex(trades["exit_time"]).tz_convert("UTC").asi8
+        entries = pd.DatetimeIndex(trades["entry_time"]).tz_convert("UTC").as_unit("ns").asi8
+        exits = pd.DatetimeIndex(trades["exit_time"]).tz_convert("UTC").as_unit("ns").asi8
         # +1 from the first point at/after entry, -1 after the last point at/before exit
         np.add.at(held, np.searchsorted(stamps, entries, side="left"), 1)
-        after_exit = np.searchsorted(stamps, exits, side="right")
-        np.add.at(held, after_exit[after_exit < len(held)], -1)
-    return float(np.mean(np.cumsum(held) > 0)) * 100.0
+        np.add.at(held, np.searchsorted(stamps, exits, side="right"), -1)
+    return float(np.mean(np.cumsum(held)[:-1] > 0)) * 100.0
 
 
 def _volatility_ann(returns: npt.NDArray[np.float64], gmean: float, periods: float) -> float:
@@ -228,9 +230,21 @@ def _volatility_ann(returns: npt.NDArray[np.float64], gmean: float, periods: flo
         return math.nan
     variance = float(np.var(returns, ddof=1))
     growth = 1.0 + gmean
-    inside = (variance + growth**2) ** periods - growth ** (2 * periods)
+    inside = _power(variance + growth**2, periods) - _power(growth, 2 * periods)
+    if math.isnan(inside):  # both terms overflowed: too volatile to annualise
+        return math.inf
     # rounding can push an exactly-flat curve a hair below zero
     return math.sqrt(max(inside, 0.0))
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent`` for ``base >= 0``, ``inf`` instead of an OverflowError."""
+    if math.isnan(base):
+        return math.nan
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return math.inf
 
 
 def _ratio(numerator: float, denominator: float) -> float:

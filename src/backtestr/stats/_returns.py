@@ -107,7 +107,9 @@ def geometric_mean(returns: np.ndarray) -> float:
     >>> round(geometric_mean(np.array([0.1, -0.1])), 6)
     -0.005013
     """
-    growth = 1.0 + np.nan_to_num(np.asarray(returns, dtype=np.float64))
-    if len(growth) == 0 or np.any(growth <= 0):
+    values = np.nan_to_num(np.asarray(returns, dtype=np.float64))
+    if len(values) == 0 or np.any(values <= -1.0):
         return float("nan")
-    return float(np.expm1(np.log(growth).sum() / len(growth)))
+    mean = float(np.expm1(np.log1p(values).sum() / len(values)))
+    # a mean lies between the extremes; rounding must not push it outside
+    return min(max(mean, float(values.min())), float(values.max()))
