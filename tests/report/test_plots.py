@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,20 @@ def test_the_same_figure_gives_the_same_bytes(tmp_path: Path, equity: pd.Series)
     first = save_figure(plot_equity(equity), tmp_path / "a.svg").read_bytes()
     second = save_figure(plot_equity(equity), tmp_path / "b.svg").read_bytes()
     assert first == second
+
+
+def test_long_curves_are_thinned_but_keep_every_peak_and_trough() -> None:
+    rng = np.random.default_rng(3)
+    values = 1_000.0 + np.cumsum(rng.normal(0.0, 1.0, 60_000))
+    values[12_345] = values.max() + 50.0  # a one-minute spike must still show
+    index = pd.date_range("2024-01-01", periods=len(values), freq="min", tz="UTC")
+    curve = pd.Series(values, index=index)
+    top, bottom = plot_equity(curve).axes
+    drawn = np.asarray(top.get_lines()[0].get_ydata())
+    assert len(drawn) < 10_000
+    assert drawn.max() == values.max()
+    assert drawn.min() == values.min()
+    depth = np.asarray(bottom.get_lines()[0].get_ydata())
+    assert depth.min() == pytest.approx(-(1 - values / np.maximum.accumulate(values)).max() * 100)
+    times = np.asarray(top.get_lines()[0].get_xdata())
+    assert (np.diff(times.astype("datetime64[ns]").astype(np.int64)) > 0).all()
