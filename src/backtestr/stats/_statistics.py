@@ -159,6 +159,11 @@ class Statistics:
                 ) from error
         return cls(**values)  # type: ignore[arg-type]
 
+    def to_series(self) -> pd.Series:
+        """Return the values (not JSON-encoded) as a Series indexed by field name, for notebooks."""
+        names = [field.name for field in dataclasses.fields(self)]
+        return pd.Series([getattr(self, name) for name in names], index=names, dtype=object)
+
     def same_as(self, other: Statistics) -> bool:
         """Field-by-field equality where ``NaN`` equals ``NaN`` (``==`` says it does not)."""
         for field in dataclasses.fields(self):
