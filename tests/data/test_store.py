@@ -73,6 +73,7 @@ def test_overlapping_file_merges_without_duplicates(store: Store, tmp_path: Path
     ticks = store.ticks("EURUSD")
     assert len(ticks) == 300
     assert np.all(np.diff(ticks.ts_ns) > 0)
+    # the shared minutes carry other prices in the second file: those ticks are replaced
     assert (summary.rows_added, summary.rows_replaced) == (100, 100)
 
 

@@ -330,7 +330,7 @@ def _stage_file(
                 lake.read_tick_file(before.path), lake.read_tick_file(staged.path)
             )
             changed, merged_data = outcome_t.changed, outcome_t.merged
-            rows_added += outcome_t.rows_added - outcome_t.rows_replaced
+            rows_added += outcome_t.rows_added
             rows_replaced += outcome_t.rows_replaced
         else:
             outcome_b = merge_bars(lake.read_bar_file(before.path), lake.read_bar_file(staged.path))
