@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 
 from _bars_common import best_of, pandas_peer, polars_peer, synthetic_ticks
-
 from backtestr.bars import MultiTimeframeBars
 from backtestr.model import TickArrays
 

@@ -109,9 +109,7 @@ def assert_bars_equal(actual: BarArrays, expected: BarArrays) -> None:
 def assert_bars_close(actual: BarArrays, expected: BarArrays) -> None:
     """Same labels, prices and counts; sums and averages equal up to rounding order."""
     for name in ("ts_ns", "open", "high", "low", "close", "tick_count", "spread_min", "spread_max"):
-        np.testing.assert_array_equal(
-            getattr(actual, name), getattr(expected, name), err_msg=name
-        )
+        np.testing.assert_array_equal(getattr(actual, name), getattr(expected, name), err_msg=name)
     for name in ("volume", "spread_avg"):
         np.testing.assert_allclose(
             getattr(actual, name), getattr(expected, name), rtol=1e-12, atol=1e-15, err_msg=name

@@ -32,7 +32,9 @@ def test_ticks_make_ohlc_volume_count_and_spread_per_bar() -> None:
         bids=[1.2, 1.5, 1.1, 1.3],
     )  # fmt: skip
     spread = np.array([1, 3, 2, 4]) * 1e-4
-    ticks = TickArrays(ticks.ts_ns, ticks.bid, ticks.bid + spread, ticks.bid_volume, ticks.ask_volume)
+    ticks = TickArrays(
+        ticks.ts_ns, ticks.bid, ticks.bid + spread, ticks.bid_volume, ticks.ask_volume
+    )
     bars = aggregate_ticks(ticks, ["M1"])[Timeframe.parse("M1")]
     assert bars.ts_ns.tolist() == [utc_ns("2019-02-04 10:00"), utc_ns("2019-02-04 10:02")]
     assert bars.open.tolist() == [1.2, 1.3]
@@ -113,7 +115,8 @@ def test_bars_without_tick_statistics_stay_without_them() -> None:
     m1 = BarArrays.from_ohlc(ts, np.ones(3), np.full(3, 2.0), np.zeros(3), np.ones(3), np.ones(3))
     m5 = aggregate_bars(m1, "M1", "M5")
     assert m5.tick_count.tolist() == [0]
-    assert np.isnan(m5.spread_avg).all() and np.isnan(m5.spread_min).all()
+    assert np.isnan(m5.spread_avg).all()
+    assert np.isnan(m5.spread_min).all()
     assert m5.volume.tolist() == [3.0]
 
 

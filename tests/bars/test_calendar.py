@@ -41,9 +41,10 @@ def test_fx_day_returns_to_22_utc_when_us_dst_ends() -> None:
 
 def test_fx_week_opens_sunday_17_new_york() -> None:
     sunday_open = utc_ns("2019-02-03 22:00")  # Sunday 17:00 EST
-    assert labels("W1", "2019-02-03 22:00", "2019-02-06 12:00", "2019-02-08 21:59") == [
-        sunday_open
-    ] * 3
+    assert (
+        labels("W1", "2019-02-03 22:00", "2019-02-06 12:00", "2019-02-08 21:59")
+        == [sunday_open] * 3
+    )
     assert labels("W1", "2019-02-03 21:59") == [utc_ns("2019-01-27 22:00")]
     # in summer time the week opens an hour earlier in UTC
     assert labels("W1", "2019-07-10 00:00") == [utc_ns("2019-07-07 21:00")]

@@ -214,7 +214,11 @@ def aggregate_bars(
     if last < first:
         _raise_status(kn.OUT_OF_ORDER, "Bars", n - 1, bars.ts_ns)
     state = cover(
-        allocate([dst], [_capacity(dst, day, first, last, n)], mirror=False), [dst], day, first, last
+        allocate([dst], [_capacity(dst, day, first, last, n)], mirror=False),
+        [dst],
+        day,
+        first,
+        last,
     )
     check_alignment(src, dst, day, state.bounds)
     ts = np.ascontiguousarray(bars.ts_ns, dtype=np.int64)

@@ -46,9 +46,7 @@ def _period_key(trading_date: date, timeframe: Timeframe) -> int:
     return (trading_date.year * 12 + trading_date.month - 1) // count
 
 
-def period_starts(
-    timeframe: Timeframe, trading_day: TradingDay, start_ns: int, end_ns: int
-) -> I64:
+def period_starts(timeframe: Timeframe, trading_day: TradingDay, start_ns: int, end_ns: int) -> I64:
     """Open times of the D/W/MN periods covering ``[start_ns, end_ns]``, plus the next one.
 
     Parameters

@@ -202,19 +202,18 @@ class MultiTimeframeBars:
         if self.source is None:
             raise ConfigError("This engine is fed ticks: pass source=... to feed it bars.")
         ts = np.ascontiguousarray(bars.ts_ns, dtype=np.int64)
-        columns = [
-            np.ascontiguousarray(c, np.float64)
-            for c in (bars.open, bars.high, bars.low, bars.close, bars.volume)
-        ]
+        o, h, lo, c, v, s_min, s_avg, s_max = (
+            np.ascontiguousarray(column, np.float64)
+            for column in (
+                bars.open, bars.high, bars.low, bars.close, bars.volume,
+                bars.spread_min, bars.spread_avg, bars.spread_max,
+            )
+        )  # fmt: skip
         counts = np.ascontiguousarray(bars.tick_count, dtype=np.int64)
-        spreads = [
-            np.ascontiguousarray(c, np.float64)
-            for c in (bars.spread_min, bars.spread_avg, bars.spread_max)
-        ]
 
         def run(begin: int, end: int, mask: int) -> tuple[int, int, int]:
             return kn.update_bars(
-                self._state, ts, *columns, counts, *spreads,
+                self._state, ts, o, h, lo, c, v, counts, s_min, s_avg, s_max,
                 begin, end, self._events_tick, self._events_tf, mask,
             )  # fmt: skip
 

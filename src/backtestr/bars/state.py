@@ -14,7 +14,9 @@ from backtestr.model.arrays import I64
 __all__ = ["allocate", "closed_bars", "cover", "forming_bar", "is_covered"]
 
 
-def allocate(timeframes: Sequence[Timeframe], capacities: Sequence[int], *, mirror: bool) -> kn.BarState:
+def allocate(
+    timeframes: Sequence[Timeframe], capacities: Sequence[int], *, mirror: bool
+) -> kn.BarState:
     """A fresh state for ``timeframes`` keeping up to ``capacities[k]`` closed bars each.
 
     With ``mirror`` every bar is written twice so the newest bars are one contiguous slice (ring
@@ -106,10 +108,7 @@ def closed_bars(state: kn.BarState, k: int, last: int | None = None) -> BarArray
     offset = int(slots[k, kn.RING_OFFSET])
     kept = min(total, capacity)
     count = kept if last is None else max(0, min(last, kept))
-    if slots[k, kn.RING_MIRROR]:
-        stop = offset + total % capacity + capacity
-    else:
-        stop = offset + total
+    stop = offset + total % capacity + capacity if slots[k, kn.RING_MIRROR] else offset + total
     start = stop - count
     rows = state.ring_values[:, start:stop]
     return BarArrays(
