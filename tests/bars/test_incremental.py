@@ -148,22 +148,30 @@ def test_engine_rejects_bad_configuration() -> None:
 
 
 @numba.njit(cache=True)
-def _numba_loop(state: kn.BarState, side: int, ts: np.ndarray, bid: np.ndarray) -> np.ndarray:
+def _numba_loop(
+    state: kn.BarState, side: int, k: int, ts: np.ndarray, bid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     masks = np.zeros(len(ts), dtype=np.int64)
+    closes = np.full(len(ts), np.nan)
     for i in range(len(ts)):
         masks[i] = kn.update_tick(state, side, ts[i], bid[i], bid[i] + 1e-4, 1.0, 1.0)
-    return masks
+        if masks[i] >> k & 1:
+            closes[i] = state.ring_values[kn.R_CLOSE, kn.newest_position(state, k)]
+    return masks, closes
 
 
 def test_a_numba_loop_can_drive_the_tick_kernel() -> None:
     ticks = make_ticks(11, 400, utc_ns("2019-03-08 20:00"), sparse=True)
     ticks = TickArrays(ticks.ts_ns, ticks.bid, ticks.bid + 1e-4, np.ones(400), np.ones(400))
-    engine = MultiTimeframeBars(["M5", "D1"], history=None)
+    engine = MultiTimeframeBars(["M5", "D1"], history=50)
     engine.prepare(int(ticks.ts_ns[0]), int(ticks.ts_ns[-1]))
-    masks = _numba_loop(engine.state, engine.side_code, ticks.ts_ns, ticks.bid)
+    k = engine.index("D1")
+    masks, closes = _numba_loop(engine.state, engine.side_code, k, ticks.ts_ns, ticks.bid)
     d1 = bar_open_times(ticks.ts_ns, Timeframe.parse("D1"), FX)
     expected_d1 = np.concatenate([[False], np.diff(d1) != 0])
-    assert ((masks >> engine.index("D1") & 1) == expected_d1).all()
+    assert ((masks >> k & 1) == expected_d1).all()
+    batch = aggregate_ticks(ticks, ["M5", "D1"])[Timeframe.parse("D1")]
+    assert closes[~np.isnan(closes)].tolist() == batch.close[:-1].tolist()
     engine.flush()
-    batch = aggregate_ticks(ticks, ["M5", "D1"])
-    assert_bars_equal(engine.closed("D1"), batch[Timeframe.parse("D1")])
+    kept = engine.closed("D1")
+    assert_bars_equal(kept, batch.slice(len(batch) - len(kept), len(batch)))

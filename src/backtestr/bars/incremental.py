@@ -24,7 +24,7 @@ from backtestr.bars.batch import (
     side_code,
     unique_timeframes,
 )
-from backtestr.bars.state import allocate, closed_bars, cover, forming_bar, is_covered
+from backtestr.bars.state import allocate, closed_bars, cover, forming_bar
 from backtestr.errors import ConfigError, DataError
 from backtestr.model import BarArrays, PriceSide, TickArrays, Timeframe, TradingDay
 from backtestr.model.arrays import I64
@@ -121,7 +121,7 @@ class MultiTimeframeBars:
         self._index = {tf: k for k, tf in enumerate(self.timeframes)}
         self._events_tick = np.empty(_EVENT_ROOM, dtype=np.int64)
         self._events_tf = np.empty(_EVENT_ROOM, dtype=np.int64)
-        self._first_ns: int | None = None
+        self._span: tuple[int, int] | None = None
         self._drained = [0] * len(self.timeframes)
         self._archive: list[list[BarArrays]] = [[] for _ in self.timeframes]
 
@@ -147,21 +147,24 @@ class MultiTimeframeBars:
             raise ConfigError(f"{parsed} is not built by this engine (it builds {names})") from None
 
     def prepare(self, start_ns: int, end_ns: int) -> None:
-        """Compute D/W/MN boundaries for ``[start_ns, end_ns]`` before calling kernels directly."""
-        if self._first_ns is None:
-            self._first_ns = start_ns
-        if not is_covered(self._state, end_ns):
-            # look ahead so that streaming does not recompute boundaries for every block
-            self._state = cover(
-                self._state,
-                self.timeframes,
-                self.trading_day,
-                self._first_ns,
-                end_ns + _COVER_AHEAD_NS,
-            )
-            if self.source is not None:
-                for timeframe in self.timeframes:
-                    check_alignment(self.source, timeframe, self.trading_day, self._state.bounds)
+        """Compute D/W/MN boundaries for ``[start_ns, end_ns]`` before calling kernels directly.
+
+        The feeding methods call this themselves; a numba loop calling
+        :func:`~backtestr.bars.kernels.update_tick` must call it for its whole range first and
+        then use the (possibly replaced) :attr:`state`.
+        """
+        if self._span is not None and self._span[0] <= start_ns and end_ns < self._span[1]:
+            return
+        if self._span is not None:
+            start_ns = min(start_ns, self._span[0])
+            end_ns = max(end_ns, self._span[1])
+        # look ahead so that streaming does not recompute boundaries for every block
+        end_ns += _COVER_AHEAD_NS
+        self._state = cover(self._state, self.timeframes, self.trading_day, start_ns, end_ns)
+        self._span = (start_ns, end_ns)
+        if self.source is not None:
+            for timeframe in self.timeframes:
+                check_alignment(self.source, timeframe, self.trading_day, self._state.bounds)
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -303,6 +306,10 @@ class MultiTimeframeBars:
                 found[int(k)].append(ticks[tfs == k].copy())
             self._drain()
             if status == kn.OUT_OF_BOUNDS and int(ts[index]) >= self._last_ns():
+                # a tick beyond the block's last one: the block is out of order further on;
+                # extend so that the kernel gets there and reports it
+                if self._span is not None and self._span[0] <= ts[index] < self._span[1]:
+                    raise RuntimeError(f"trading-day boundaries miss {int(ts[index])} ns")
                 self.prepare(int(ts[index]), int(ts[index]))
             elif status != kn.OK:
                 raise DataError(

@@ -51,6 +51,7 @@ __all__ = [
     "BarState",
     "close_all",
     "close_until",
+    "newest_position",
     "update_bars",
     "update_tick",
     "update_ticks",
@@ -526,3 +527,22 @@ def close_all(state: BarState) -> int:
     if latest == NO_BAR:
         return 0
     return close_until(state, latest)
+
+
+@_jit
+def newest_position(state: BarState, k: int) -> int:
+    """Position in the ring arrays of timeframe ``k``'s newest closed bar; -1 when none.
+
+    For numba callers: ``state.ring_values[R_CLOSE, newest_position(state, k)]`` is the close of
+    the bar that just closed; the ``m`` newest bars end at that position (inclusive) when the
+    ring is mirrored and ``m <= RING_CAP``.
+    """
+    slots = state.slots
+    n = slots[k, CLOSED]
+    if n == 0:
+        return -1
+    cap = slots[k, RING_CAP]
+    position = slots[k, RING_OFFSET] + (n - 1) % cap
+    if slots[k, RING_MIRROR] != 0:
+        position += cap
+    return int(position)

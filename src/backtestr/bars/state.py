@@ -11,7 +11,7 @@ from backtestr.bars.calendar import period_starts
 from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import I64
 
-__all__ = ["allocate", "closed_bars", "cover", "forming_bar", "is_covered"]
+__all__ = ["allocate", "closed_bars", "cover", "forming_bar"]
 
 
 def allocate(
@@ -50,17 +50,6 @@ def allocate(
         ring_ticks=np.zeros(offset, dtype=np.int64),
         ring_values=np.full((kn.N_RING_ROWS, offset), np.nan),
     )
-
-
-def is_covered(state: kn.BarState, end_ns: int) -> bool:
-    """True when every D/W/MN timeframe has a period boundary after ``end_ns``."""
-    slots = state.slots
-    for k in range(len(slots)):
-        if slots[k, kn.DURATION] == 0:
-            n = int(slots[k, kn.BOUND_LEN])
-            if n < 2 or state.bounds[slots[k, kn.BOUND_OFFSET] + n - 1] <= end_ns:
-                return False
-    return True
 
 
 def cover(
