@@ -135,7 +135,7 @@ def test_spread_average_weighs_bars_by_their_tick_counts() -> None:
 
 
 @given(ticks=tick_streams(), name=st.sampled_from(["S30", "M1", "M3", "H1", "H4", "D1", "W1"]))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_batch_equals_grouping_ticks_by_their_bar_label(ticks: TickArrays, name: str) -> None:
     timeframe = Timeframe.parse(name)
     bars = aggregate_ticks(ticks, [timeframe, "MN1"])[timeframe]
@@ -148,7 +148,7 @@ def test_batch_equals_grouping_ticks_by_their_bar_label(ticks: TickArrays, name:
 
 
 @given(ticks=tick_streams(), fx=st.booleans())
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_bars_are_consistent_and_conserve_volume_and_ticks(ticks: TickArrays, fx: bool) -> None:
     day = FX if fx else TradingDay.utc_midnight()
     result = aggregate_ticks(ticks, ALL, trading_day=day)
@@ -166,7 +166,7 @@ def test_bars_are_consistent_and_conserve_volume_and_ticks(ticks: TickArrays, fx
 
 
 @given(ticks=tick_streams(max_ticks=600), fx=st.booleans())
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_higher_timeframes_equal_the_aggregate_of_m1_bars(ticks: TickArrays, fx: bool) -> None:
     day = FX if fx else TradingDay.utc_midnight()
     direct = aggregate_ticks(ticks, ALL, trading_day=day)
@@ -176,7 +176,7 @@ def test_higher_timeframes_equal_the_aggregate_of_m1_bars(ticks: TickArrays, fx:
 
 
 @given(ticks=tick_streams(max_ticks=600))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_weeks_and_months_equal_the_aggregate_of_d1_bars(ticks: TickArrays) -> None:
     direct = aggregate_ticks(ticks, ["D1", "W1", "MN1"])
     d1 = direct[Timeframe.parse("D1")]

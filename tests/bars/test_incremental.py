@@ -30,7 +30,7 @@ def cut_points(draw_fractions: list[float], n: int) -> list[int]:
     side=st.sampled_from(list(PriceSide)),
     history=st.sampled_from([None, 1, 3, 10_000]),
 )
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_incremental_blocks_give_the_batch_bars(
     ticks: TickArrays, fractions: list[float], side: PriceSide, history: int | None
 ) -> None:
@@ -58,8 +58,33 @@ def test_incremental_blocks_give_the_batch_bars(
         assert_bars_equal(kept, expected.slice(len(expected) - len(kept), len(expected)))
 
 
+@given(
+    ticks=tick_streams(),
+    fractions=st.lists(st.floats(0, 1), max_size=6),
+    waits=st.lists(st.floats(0, 1), min_size=6, max_size=6),
+    stop_on=st.sets(st.sampled_from(NAMES)),
+)
+@settings(max_examples=50, deadline=None)
+def test_pauses_and_close_until_between_blocks_do_not_change_the_bars(
+    ticks: TickArrays, fractions: list[float], waits: list[float], stop_on: set[str]
+) -> None:
+    engine = MultiTimeframeBars(NAMES, history=None)
+    cuts = cut_points(fractions, len(ticks))
+    for block, (start, stop) in enumerate(itertools.pairwise(cuts)):
+        index = start
+        while index < stop:
+            index, _ = engine.advance(ticks, index, stop, stop_on=stop_on)
+        if stop < len(ticks):
+            # time passes with no data up to somewhere before the next tick
+            gap = int(ticks.ts_ns[stop]) - int(ticks.ts_ns[stop - 1])
+            engine.close_until(int(ticks.ts_ns[stop - 1]) + int(gap * waits[block]))
+    engine.flush()
+    for timeframe, expected in aggregate_ticks(ticks, NAMES).items():
+        assert_bars_equal(engine.closed(timeframe), expected)
+
+
 @given(ticks=tick_streams(max_ticks=150))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_tick_by_tick_updates_give_the_batch_bars(ticks: TickArrays) -> None:
     engine = MultiTimeframeBars(NAMES, history=None)
     for i in range(len(ticks)):
@@ -73,7 +98,7 @@ def test_tick_by_tick_updates_give_the_batch_bars(ticks: TickArrays) -> None:
 
 
 @given(ticks=tick_streams(max_ticks=600), fractions=st.lists(st.floats(0, 1), max_size=5))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_engine_fed_m1_bars_gives_the_batch_aggregate(
     ticks: TickArrays, fractions: list[float]
 ) -> None:
