@@ -366,6 +366,16 @@ def update_ticks(
 
 
 @_jit
+def _close_due(state: BarState, ts_ns: int) -> int:
+    """Slow path of :func:`update_tick`: close due bars and open new ones around ``ts_ns``."""
+    if not _covered(state, ts_ns):
+        return -2
+    no_events = np.empty(0, dtype=np.int64)
+    mask, _ = _advance(state, ts_ns, 0, no_events, no_events, 0)
+    return mask
+
+
+@_jit
 def update_tick(
     state: BarState,
     side: int,
@@ -391,10 +401,9 @@ def update_tick(
         return -1
     mask = 0
     if ts_ns >= g[MIN_END]:
-        if not _covered(state, ts_ns):
-            return -2
-        no_events = np.empty(0, dtype=np.int64)
-        mask, _ = _advance(state, ts_ns, 0, no_events, no_events, 0)
+        mask = _close_due(state, ts_ns)
+        if mask < 0:
+            return mask
     g[LAST_TS] = ts_ns
     if side == SIDE_BID:
         price = bid
