@@ -1,13 +1,27 @@
 """The incremental multi-timeframe engine: feed ticks (or lower bars), read closed and forming bars.
 
 Used for replay and by the backtest engine. The Python class wraps a
-:class:`~backtestr.bars.kernels.BarState`; a numba-compiled loop may instead take
-:attr:`MultiTimeframeBars.state` and call :func:`~backtestr.bars.kernels.update_tick` itself::
+:class:`~backtestr.bars.kernels.BarState` of plain numpy arrays. A numba-compiled loop takes
+:attr:`MultiTimeframeBars.state` (after :meth:`MultiTimeframeBars.prepare` for its whole time
+range) and calls the kernels of :mod:`backtestr.bars.kernels` itself. Fastest, from one close of
+the strategy's timeframe to the next (a few hundred million ticks/s)::
+
+    no_events = np.empty(0, dtype=np.int64)
+    index, _, status = update_ticks(state, side, ts_ns, bid, ask, bid_volume, ask_volume,
+                                    index, stop, no_events, no_events, 1 << k)
+    # Returns when a bar of timeframe k closed, *before* tick `index` (the first tick of the
+    # next bar) is fed: run the broker over the ticks up to `index`, call the strategy, then
+    # call again from `index`. index == stop: all fed. status != OK: see update_ticks.
+
+or per tick (simpler; about 10 M ticks/s because every call passes the whole state)::
 
     mask = update_tick(state, side, ts_ns, bid, ask, bid_volume, ask_volume)
-    # mask: bit k set when timeframe k (order given to the engine) closed a bar;
-    #       -1 tick older than the previous one, -2 trading-day boundaries missing
-    #       (call MultiTimeframeBars.prepare(start_ns, end_ns) beforehand for the whole range)
+    # bit k set when timeframe k closed a bar (before this tick joined the next one);
+    # -1 tick older than the previous one, -2 trading-day boundaries missing.
+
+Inside numba, ``state.ring_values[R_CLOSE, newest_position(state, k)]`` is the close of the
+newest closed bar of timeframe ``k``; ``MultiTimeframeBars.index(tf)`` gives ``k`` and
+``side_code`` the ``side``.
 """
 
 from __future__ import annotations
