@@ -14,7 +14,7 @@ import numpy as np
 
 from _bars_common import best_of, pandas_peer, polars_peer, synthetic_ticks
 from backtestr.bars import MultiTimeframeBars
-from backtestr.bars.kernels import BarState, update_tick, update_ticks
+from backtestr.bars.kernels import MIN_END, BarState, add_tick, close_due, update_tick, update_ticks
 from backtestr.model import TickArrays
 
 TIMEFRAMES = ["M1", "M5", "H1"]
@@ -68,6 +68,33 @@ def feed_numba_blocks(ticks: TickArrays) -> int:
     return int(_block_loop(engine.state, engine.side_code, *columns))
 
 
+@numba.njit(cache=True)
+def _split_loop(
+    state: BarState,
+    side: int,
+    ts: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    bid_volume: np.ndarray,
+    ask_volume: np.ndarray,
+) -> int:
+    closed = 0
+    g, run = state.globals, state.run
+    for i in range(len(ts)):
+        if ts[i] >= g[MIN_END]:
+            closed += close_due(state, ts[i]) & 1
+        add_tick(g, run, side, ts[i], bid[i], ask[i], bid_volume[i], ask_volume[i])
+    return closed
+
+
+def feed_numba_split(ticks: TickArrays) -> int:
+    """A compiled loop using the per-tick fast path add_tick() and close_due() when due."""
+    engine = MultiTimeframeBars(TIMEFRAMES, history=1_000)
+    engine.prepare(int(ticks.ts_ns[0]), int(ticks.ts_ns[-1]))
+    columns = (ticks.ts_ns, ticks.bid, ticks.ask, ticks.bid_volume, ticks.ask_volume)
+    return int(_split_loop(engine.state, engine.side_code, *columns))
+
+
 def feed_numba_loop(ticks: TickArrays) -> int:
     """How a compiled backtest loop uses the engine: one kernel call per tick."""
     engine = MultiTimeframeBars(TIMEFRAMES, history=1_000)
@@ -93,10 +120,12 @@ def main() -> None:
     feed(ticks.slice(0, 10_000), block)  # compile / load the cache
     feed_numba_loop(ticks.slice(0, 10_000))
     feed_numba_blocks(ticks.slice(0, 10_000))
+    feed_numba_split(ticks.slice(0, 10_000))
 
     ours = best_of(3, lambda: feed(ticks, block))
     per_tick = best_of(3, lambda: feed_numba_loop(ticks))
     per_close = best_of(3, lambda: feed_numba_blocks(ticks))
+    split = best_of(3, lambda: feed_numba_split(ticks))
     pandas_time = best_of(2, pandas_peer(ticks))
     polars_time = best_of(3, polars_peer(ticks))
 
@@ -104,6 +133,7 @@ def main() -> None:
     for name, seconds in (
         ("backtestr", ours),
         ("per close", per_close),
+        ("add_tick", split),
         ("per tick", per_tick),
         ("pandas*", pandas_time),
         ("polars*", polars_time),
@@ -111,12 +141,15 @@ def main() -> None:
         print(f"  {name:<10} {seconds * 1e3:9.1f} ms  {n / seconds / 1e6:8.1f} M ticks/s")
     print("  (backtestr: Python update() per block of ticks;")
     print("   per close: numba loop calling update_ticks() up to each M1 close;")
+    print("   add_tick: numba loop calling add_tick() per tick, close_due() when due;")
     print("   per tick: numba loop calling update_tick() for every tick)")
     print("  (* batch peers: one call over all ticks, no incremental state)")
     print(f"  speed-up vs pandas batch: {pandas_time / ours:6.1f}x")
     print(f"  speed-up vs polars batch: {polars_time / ours:6.1f}x")
     print(f"  per-close loop vs pandas: {pandas_time / per_close:6.1f}x")
     print(f"  per-close loop vs polars: {polars_time / per_close:6.1f}x")
+    print(f"  add_tick loop vs pandas:  {pandas_time / split:6.1f}x")
+    print(f"  add_tick loop vs polars:  {polars_time / split:6.1f}x")
     print(f"  per-tick loop vs pandas:  {pandas_time / per_tick:6.1f}x")
     print(f"  per-tick loop vs polars:  {polars_time / per_tick:6.1f}x")
 

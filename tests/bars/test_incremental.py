@@ -185,13 +185,30 @@ def _numba_loop(
     return masks, closes
 
 
-def test_a_numba_loop_can_drive_the_tick_kernel() -> None:
+@numba.njit(cache=True)
+def _numba_split_loop(
+    state: kn.BarState, side: int, k: int, ts: np.ndarray, bid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    masks = np.zeros(len(ts), dtype=np.int64)
+    closes = np.full(len(ts), np.nan)
+    g, run = state.globals, state.run
+    for i in range(len(ts)):
+        if ts[i] >= g[kn.MIN_END]:
+            masks[i] = kn.close_due(state, ts[i])
+        kn.add_tick(g, run, side, ts[i], bid[i], bid[i] + 1e-4, 1.0, 1.0)
+        if masks[i] >> k & 1:
+            closes[i] = state.ring_values[kn.R_CLOSE, kn.newest_position(state, k)]
+    return masks, closes
+
+
+@pytest.mark.parametrize("loop", [_numba_loop, _numba_split_loop])
+def test_a_numba_loop_can_drive_the_tick_kernels(loop: numba.core.dispatcher.Dispatcher) -> None:
     ticks = make_ticks(11, 400, utc_ns("2019-03-08 20:00"), sparse=True)
     ticks = TickArrays(ticks.ts_ns, ticks.bid, ticks.bid + 1e-4, np.ones(400), np.ones(400))
     engine = MultiTimeframeBars(["M5", "D1"], history=50)
     engine.prepare(int(ticks.ts_ns[0]), int(ticks.ts_ns[-1]))
     k = engine.index("D1")
-    masks, closes = _numba_loop(engine.state, engine.side_code, k, ticks.ts_ns, ticks.bid)
+    masks, closes = loop(engine.state, engine.side_code, k, ticks.ts_ns, ticks.bid)
     d1 = bar_open_times(ticks.ts_ns, Timeframe.parse("D1"), FX)
     expected_d1 = np.concatenate([[False], np.diff(d1) != 0])
     assert ((masks >> k & 1) == expected_d1).all()

@@ -45,11 +45,15 @@ import numpy as np
 from backtestr.model.arrays import F64, I64
 
 __all__ = [
+    "MIN_END",
+    "R_CLOSE",
     "SIDE_ASK",
     "SIDE_BID",
     "SIDE_MID",
     "BarState",
+    "add_tick",
     "close_all",
+    "close_due",
     "close_until",
     "newest_position",
     "update_bars",
@@ -366,8 +370,19 @@ def update_ticks(
 
 
 @_jit
-def _close_due(state: BarState, ts_ns: int) -> int:
-    """Slow path of :func:`update_tick`: close due bars and open new ones around ``ts_ns``."""
+def close_due(state: BarState, ts_ns: int) -> int:
+    """Close the bars a tick at ``ts_ns`` ends and open the bars it falls in (not feeding it).
+
+    Only needed when ``ts_ns >= state.globals[MIN_END]``; see :func:`add_tick`.
+
+    Returns
+    -------
+    int
+        Bit mask of the timeframes that closed a bar; ``-1`` when ``ts_ns`` is older than the
+        previous tick, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+    """
+    if ts_ns < state.globals[LAST_TS]:
+        return -1
     if not _covered(state, ts_ns):
         return -2
     no_events = np.empty(0, dtype=np.int64)
@@ -376,8 +391,9 @@ def _close_due(state: BarState, ts_ns: int) -> int:
 
 
 @_jit
-def update_tick(
-    state: BarState,
+def add_tick(
+    globals_: I64,
+    run: F64,
     side: int,
     ts_ns: int,
     bid: float,
@@ -385,25 +401,22 @@ def update_tick(
     bid_volume: float,
     ask_volume: float,
 ) -> int:
-    """Feed one tick; the entry point for a numba-compiled backtest loop.
+    """Feed one tick that closes no bar (``ts_ns < globals_[MIN_END]``); the per-tick fast path.
 
-    Bars ending at or before ``ts_ns`` are closed first, then the tick joins the new bars, so a
-    caller that sees a closed bar here may act before processing the tick any further.
+    Takes ``state.globals`` and ``state.run`` rather than the whole state because passing the
+    whole state on every call costs numba more than the work itself. A compiled loop gets
+    them once and calls :func:`close_due` first when a bar may close::
 
-    Returns
-    -------
-    int
-        Bit mask of the timeframes (by index) that closed a bar; ``-1`` when the tick is older
-        than the previous one, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+        g, run = state.globals, state.run
+        for i in range(n):
+            mask = close_due(state, ts[i]) if ts[i] >= g[MIN_END] else 0
+            add_tick(g, run, side, ts[i], bid[i], ask[i], bid_volume[i], ask_volume[i])
+
+    Returns 0, or -1 (nothing changed) when the tick is older than the previous one.
     """
-    g = state.globals
+    g = globals_
     if ts_ns < g[LAST_TS]:
         return -1
-    mask = 0
-    if ts_ns >= g[MIN_END]:
-        mask = _close_due(state, ts_ns)
-        if mask < 0:
-            return mask
     g[LAST_TS] = ts_ns
     if side == SIDE_BID:
         price = bid
@@ -415,7 +428,6 @@ def update_tick(
         price = (bid + ask) * 0.5
         volume = bid_volume + ask_volume
     spread = ask - bid
-    run = state.run
     if g[RUN_ITEMS] == 0:
         run[OPEN] = price
     if price > run[HIGH]:
@@ -433,7 +445,40 @@ def update_tick(
         run[SPREAD_WEIGHT] += 1.0
     g[RUN_ITEMS] += 1
     g[RUN_TICKS] += 1
-    return mask
+    return 0
+
+
+@_jit
+def update_tick(
+    state: BarState,
+    side: int,
+    ts_ns: int,
+    bid: float,
+    ask: float,
+    bid_volume: float,
+    ask_volume: float,
+) -> int:
+    """Feed one tick: :func:`close_due` when needed, then :func:`add_tick`.
+
+    Bars ending at or before ``ts_ns`` are closed first, then the tick joins the new bars, so a
+    caller that sees a closed bar here may act before processing the tick any further. Simple,
+    but passing the whole state per call limits it to about 10 M ticks/s; see :func:`add_tick`
+    and :func:`update_ticks` for the fast ways.
+
+    Returns
+    -------
+    int
+        Bit mask of the timeframes (by index) that closed a bar; ``-1`` when the tick is older
+        than the previous one, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+    """
+    g = state.globals
+    mask = 0
+    if ts_ns >= g[MIN_END]:
+        mask = close_due(state, ts_ns)
+        if mask < 0:
+            return mask
+    status = add_tick(g, state.run, side, ts_ns, bid, ask, bid_volume, ask_volume)
+    return mask if status == 0 else status
 
 
 @_jit
