@@ -8,6 +8,7 @@ import numpy as np
 
 from backtestr.bars import kernels as kn
 from backtestr.bars.calendar import period_starts
+from backtestr.bars.core import reset_values
 from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import I64
 
@@ -36,9 +37,9 @@ def allocate(
         offset += copies * max(int(capacity), 1)
     values = np.zeros((n, kn.N_VALUES))
     for k in range(n):
-        kn._reset_values(values[k])
+        reset_values(values[k])
     run = np.zeros(kn.N_VALUES)
-    kn._reset_values(run)
+    reset_values(run)
     globals_ = np.array([kn.NO_BAR, kn.NO_BAR, 0, 0], dtype=np.int64)
     return kn.BarState(
         slots=slots,
