@@ -97,16 +97,26 @@ def test_tick_by_tick_updates_give_the_batch_bars(ticks: TickArrays) -> None:
         assert_bars_equal(engine.closed(timeframe), expected)
 
 
-@given(ticks=tick_streams(max_ticks=600), fractions=st.lists(st.floats(0, 1), max_size=5))
+@given(
+    ticks=tick_streams(max_ticks=600),
+    fractions=st.lists(st.floats(0, 1), max_size=5),
+    stop_on=st.sets(st.sampled_from(NAMES[1:])),
+)
 @settings(max_examples=60, deadline=None)
 def test_engine_fed_m1_bars_gives_the_batch_aggregate(
-    ticks: TickArrays, fractions: list[float]
+    ticks: TickArrays, fractions: list[float], stop_on: set[str]
 ) -> None:
     m1 = aggregate_ticks(ticks, ["M1"])[Timeframe.parse("M1")]
     engine = MultiTimeframeBars(NAMES[1:], source="M1", history=None)
     cuts = cut_points(fractions, len(m1))
     for start, stop in itertools.pairwise(cuts):
-        engine.update_bars(m1.slice(start, stop))
+        index = start
+        while index < stop:
+            index, closes = engine.advance_bars(m1, index, stop, stop_on=stop_on)
+            if index < stop:
+                # paused on a close of a stop_on timeframe, before bar `index` was fed
+                assert set(closes.timeframes) & {Timeframe.parse(n) for n in stop_on}
+                assert engine.closed_count(closes.timeframes[0]) > 0
     engine.flush()
     for name in NAMES[1:]:
         assert_bars_equal(engine.closed(name), aggregate_bars(m1, "M1", name))

@@ -216,6 +216,17 @@ class MultiTimeframeBars:
 
     def update_bars(self, bars: BarArrays) -> BarCloses:
         """Feed a block of ``source`` bars (strictly increasing open times)."""
+        _, closes = self.advance_bars(bars)
+        return closes
+
+    def advance_bars(
+        self,
+        bars: BarArrays,
+        start: int = 0,
+        stop: int | None = None,
+        stop_on: Iterable[Timeframe | str] = (),
+    ) -> tuple[int, BarCloses]:
+        """Feed ``source`` bars ``[start, stop)``, pausing as :meth:`advance` does for ticks."""
         if self.source is None:
             raise ConfigError("This engine is fed ticks: pass source=... to feed it bars.")
         ts = np.ascontiguousarray(bars.ts_ns, dtype=np.int64)
@@ -234,8 +245,7 @@ class MultiTimeframeBars:
                 begin, end, self._events_tick, self._events_tf, mask,
             )  # fmt: skip
 
-        _, closes = self._drive(ts, 0, len(ts), (), run, "Bars")
-        return closes
+        return self._drive(ts, start, len(ts) if stop is None else stop, stop_on, run, "Bars")
 
     def update_tick(
         self,
