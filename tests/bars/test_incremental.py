@@ -180,6 +180,9 @@ def test_engine_rejects_bad_configuration() -> None:
         engine.closed("H1")
     with pytest.raises(ConfigError, match="update_bars"):
         MultiTimeframeBars(["H1"], source="M1").update(TickArrays.empty())
+    h4 = aggregate_ticks(make_ticks(2, 50, utc_ns("2019-02-04 00:00")), ["H4"])
+    with pytest.raises(ConfigError, match="inside a H4 bar"):
+        MultiTimeframeBars(["D1"], source="H4").update_bars(h4[Timeframe.parse("H4")])
 
 
 @numba.njit(cache=True)
