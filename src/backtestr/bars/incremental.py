@@ -48,6 +48,7 @@ __all__ = ["BarCloses", "MultiTimeframeBars"]
 _EVENT_ROOM = 4096
 _COVER_AHEAD_NS = 35 * 86_400 * 1_000_000_000
 _EMPTY = np.empty(0, dtype=np.int64)
+_EMPTY.flags.writeable = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,10 +326,12 @@ class MultiTimeframeBars:
             self.prepare(int(ts[start]), int(ts[stop - 1]))
         while index < stop:
             index, n_events, status = kernel(index, stop, mask)
-            ticks, tfs = self._events_tick[:n_events], self._events_tf[:n_events]
-            for k in np.unique(tfs):
-                found[int(k)].append(ticks[tfs == k].copy())
-            self._drain()
+            tfs = self._events_tf[:n_events]
+            if n_events:
+                ticks = self._events_tick[:n_events]
+                for k in np.unique(tfs):
+                    found[int(k)].append(ticks[tfs == k].copy())
+                self._drain()
             if status == kn.OUT_OF_BOUNDS and int(ts[index]) >= self._last_ns():
                 # a tick beyond the block's last one: the block is out of order further on;
                 # extend so that the kernel gets there and reports it
@@ -343,7 +346,7 @@ class MultiTimeframeBars:
             elif mask and any(mask >> int(k) & 1 for k in tfs):
                 break
         closes = {
-            tf: (np.concatenate(found[k]) if found[k] else _EMPTY.copy())
+            tf: (np.concatenate(found[k]) if found[k] else _EMPTY)
             for k, tf in enumerate(self.timeframes)
         }
         return index, BarCloses(closes)
