@@ -118,3 +118,38 @@ def test_home_comes_from_the_environment(
     main(["data", "list", "--json"])
     assert capsys.readouterr().out.strip() == "[]"
     assert (tmp_path / "env-home" / "catalog.duckdb").exists()
+
+
+def test_tables_are_not_cut_short_when_output_is_piped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD") == 0
+    assert "…" not in capsys.readouterr().out
+    assert run(home, "data", "list") == 0
+    listed = capsys.readouterr().out
+    assert "2019-02-04T00:00:30Z" in listed
+    assert "2019-02-04T00:02:30Z" in listed
+    assert run(home, "data", "info", "EURUSD") == 0
+    info = capsys.readouterr().out
+    assert "…" not in info
+    assert "17:00 America/New_York" in info
+
+
+def test_bars_for_a_range_without_data_warn_and_say_what_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD") == 0
+    capsys.readouterr()
+    out = tmp_path / "h1.csv"
+    assert (
+        run(home, "data", "bars", "EURUSD", "-t", "H1", "--from", "2030-01-01", "-o", str(out)) == 0
+    )
+    captured = capsys.readouterr()
+    assert "Wrote 0 H1 bid bars" in captured.out
+    assert "Warning: no H1 bid bars of EURUSD in that range" in captured.err
+    assert "ticks quote 2019-02-04T00:00:30Z → 2019-02-04T00:02:30Z" in captured.err
+    assert pd.read_csv(out).empty

@@ -9,7 +9,14 @@ import click
 from rich.table import Table
 
 from backtestr.cli import cli
-from backtestr.cli._common import ProgressBars, console, iso, open_store, parse_time
+from backtestr.cli._common import (
+    ProgressBars,
+    console,
+    error_console,
+    iso,
+    open_store,
+    parse_time,
+)
 from backtestr.data.export import write_bars
 from backtestr.data.importer import ImportSummary
 from backtestr.data.instruments import custom_instrument, instrument_to_dict
@@ -222,7 +229,7 @@ def info_command(ctx: click.Context, symbol: str, as_json: bool) -> None:
         return
     spec_table = Table(title=f"{instrument.symbol}", show_header=False)
     for key, value in spec.items():
-        spec_table.add_row(key, str(value))
+        spec_table.add_row(key, _spec_text(value))
     console.print(spec_table)
     data_table = Table(title="Datasets")
     for column in ("kind", "side", "rows", "first (UTC)", "last (UTC)", "sha256"):
@@ -293,7 +300,29 @@ def bars_command(
     end_ns = None if end is None else parse_time(end, end=True)
     with open_store(ctx) as store:
         bars = store.bars(symbol, frame, side=price, start_ns=start_ns, end_ns=end_ns)
+        datasets = store.datasets(symbol)
     path = write_bars(bars, out)
-    first = iso(int(bars.ts_ns[0])) if len(bars) else "-"
-    last = iso(int(bars.ts_ns[-1])) if len(bars) else "-"
+    if len(bars) == 0:
+        # an empty file is a valid answer, but say why it is empty: a wrong range is the usual cause
+        stored = "; ".join(
+            f"{row.kind} {row.side} {iso(row.first_ns)} → {iso(row.last_ns)}" for row in datasets
+        )
+        error_console.print(
+            f"Warning: no {frame} {price} bars of {normalize_symbol(symbol)} in that range. "
+            f"Stored: {stored}.",
+            style="yellow",
+            soft_wrap=True,
+        )
+        console.print(f"Wrote 0 {frame} {price} bars to {path}")
+        return
+    first, last = iso(int(bars.ts_ns[0])), iso(int(bars.ts_ns[-1]))
     console.print(f"Wrote {len(bars):,} {frame} {price} bars ({first} → {last}) to {path}")
+
+
+def _spec_text(value: object) -> str:
+    """An instrument field for people: no float noise, the trading day as '17:00 Zone'."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, dict):
+        return " ".join(str(part) for part in value.values())
+    return str(value)
