@@ -266,6 +266,30 @@ def test_file_name_contradicting_the_symbol_is_refused(
     assert_rejected(home, capsys, path, line=None, column=None, says=("GBPUSD",))
 
 
+def test_a_single_bar_imports_with_the_timeframe_given(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "EURUSD_bar.csv", BAR_HEADER + bar_rows("2019-02-05", 1))
+    assert_rejected(home, capsys, path, line=None, column=None, says=("--timeframe",))
+    summary = imported(home, capsys, path, "--timeframe", "H1")
+    assert (summary["kind"], summary["rows_kept"]) == ("H1", 1)
+
+
+def test_a_timeframe_the_bars_contradict_is_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "EURUSD_M1.csv", BAR_HEADER + bar_rows("2019-02-05", 5))
+    assert_rejected(
+        home,
+        capsys,
+        path,
+        line=None,
+        column=None,
+        says=("M1 apart", "H1"),
+        options=("--timeframe", "H1"),
+    )
+
+
 # ---- values ------------------------------------------------------------------------------------
 
 

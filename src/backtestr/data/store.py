@@ -191,6 +191,7 @@ class Store:
         """
         crossed_policy = _parse_crossed(crossed)
         price_side = None if side is None else PriceSide.parse(side)
+        frame = None if timeframe is None else Timeframe.parse(timeframe)
         sources = [Path(path).expanduser() for path in paths]
         if not sources:
             raise ConfigError("No file to import: give at least one path.")
@@ -206,6 +207,7 @@ class Store:
             tz=tz,
             crossed=crossed_policy,
             side=price_side,
+            timeframe=frame,
             instrument=instrument,
             on_progress=on_progress,
         )
