@@ -290,6 +290,21 @@ def test_a_timeframe_the_bars_contradict_is_refused(
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="sources: a forced --format histdata-ticks accepts a generic CSV (header line, ISO "
+    "times) and shifts every tick by +5 h as if the times were EST; a forced format should "
+    "still check that the lines have that format's layout",
+)
+def test_a_forced_format_the_file_contradicts_is_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "EURUSD.csv", TICK_HEADER + tick_rows("2019-02-05", 3))
+    assert_rejected(
+        home, capsys, path, line=None, column=None, says=(), options=("--format", "histdata-ticks")
+    )
+
+
 # ---- values ------------------------------------------------------------------------------------
 
 
