@@ -61,7 +61,7 @@ def local_server(tmp_path: Path) -> Iterator[LocalServer]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     state._server = server
     state.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield state
     server.shutdown()
