@@ -52,13 +52,18 @@ def _handler(state: LocalServer) -> type[http.server.SimpleHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up early (the size-limit tests) is expected here
+
+
 @pytest.fixture
 def local_server(tmp_path: Path) -> Iterator[LocalServer]:
     root = tmp_path / "www"
     root.mkdir()
     state = LocalServer(root)
     handler = partial(_handler(state), directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     state._server = server
     state.url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)

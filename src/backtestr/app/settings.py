@@ -130,7 +130,7 @@ def _reject_unknown(where: str, data: dict[str, object], known: list[str]) -> No
     for name in data:
         if name not in known:
             raise ConfigError(
-                f"Unknown setting {where}{name!r}; known: {', '.join(known)}."
+                f"Unknown setting '{where}{name}'; known: {', '.join(known)}."
                 + did_you_mean(name, known)
             )
 

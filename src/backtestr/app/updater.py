@@ -87,6 +87,16 @@ class DownloadedUpdate:
     patch_problem: str | None = None
 
 
+def _embedded_root() -> bytes:
+    try:
+        return EMBEDDED_ROOT.read_bytes()
+    except OSError as error:
+        raise UpdateError(
+            "This build carries no trusted update key (trusted_root.json), so updates are "
+            "off; pass --root with a repository's root.json to use one."
+        ) from error
+
+
 class _Fetcher(FetcherInterface):
     """Adapts our :class:`HttpClient` to python-tuf's fetcher interface."""
 
@@ -206,7 +216,7 @@ class Updater:
         if (metadata_dir / "root.json").exists():
             bootstrap = None  # the cached root was reached through the signed chain
         else:
-            bootstrap = self._trusted_root or EMBEDDED_ROOT.read_bytes()
+            bootstrap = self._trusted_root or _embedded_root()
         try:
             updater = TufUpdater(
                 metadata_dir=str(metadata_dir),

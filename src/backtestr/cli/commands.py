@@ -1,3 +1,4 @@
 """Imports every command module so that each registers its commands on the root group."""
 
 # One line per command module; keep sorted.
+from backtestr.cli import settings, telemetry, update, version  # noqa: F401
