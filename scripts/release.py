@@ -65,13 +65,14 @@ def cmd_changelog(args: argparse.Namespace) -> None:
         subprocess.run([*cliff, "--unreleased", "--strip", "header"], cwd=REPO, check=True)
 
 
-def _write_build_info(channel: str) -> None:
-    info = {
+def _write_build_info(channel: str | None) -> None:
+    info: dict[str, object] = {
         "build_number": int(os.environ.get("BUILD_NUMBER", _git("rev-list", "--count", "HEAD"))),
         "commit": _git("rev-parse", "--short=9", "HEAD"),
         "build_date": datetime.now(UTC).date().isoformat(),
-        "channel": ReleaseChannel.parse(channel).value,
     }
+    if channel:  # otherwise the channel follows from the version (rc → beta, dev → development)
+        info["channel"] = ReleaseChannel.parse(channel).value
     BUILD_INFO_FILE.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
@@ -86,7 +87,7 @@ def cmd_build(args: argparse.Namespace) -> None:
             check=True,
         )
         if args.bundle:
-            _build_bundle()
+            _build_bundle(DIST / "bundle", REPO / "build" / "pyinstaller")
     finally:
         BUILD_INFO_FILE.unlink(missing_ok=True)
     if args.keys:
@@ -95,9 +96,26 @@ def cmd_build(args: argparse.Namespace) -> None:
             print(f"signed {sign_artifact(artifact, keys.targets).name}")
 
 
-def _build_bundle() -> None:
-    # PyInstaller runs here, at release time only; it is never imported by the app.
-    work = REPO / "build" / "pyinstaller"
+def cmd_bundle(args: argparse.Namespace) -> None:
+    """Only the PyInstaller bundle, into --out (used by the release-marked test)."""
+    out = Path(args.out)
+    _build_bundle(out, out.parent / "pyinstaller-work")
+
+
+def _build_bundle(dist: Path, work: Path) -> None:
+    # PyInstaller runs here, at release time only; it is never imported by the app. The project
+    # is reinstalled first so that its package metadata carries the version of this commit.
+    subprocess.run(
+        [
+            str(REPO / ".tools" / "bin" / "uv"),
+            "sync",
+            "--frozen",
+            "--reinstall-package",
+            "backtestr",
+        ],
+        cwd=REPO,
+        check=True,
+    )
     subprocess.run(
         [
             str(BIN / "pyinstaller"),
@@ -107,7 +125,7 @@ def _build_bundle() -> None:
             "--name",
             "backtestr",
             "--distpath",
-            str(DIST / "bundle"),
+            str(dist),
             "--workpath",
             str(work),
             "--specpath",
@@ -123,7 +141,7 @@ def _build_bundle() -> None:
         cwd=REPO,
         check=True,
     )
-    bundle = DIST / "bundle" / "backtestr"
+    bundle = dist / "backtestr"
     subprocess.run([str(bundle / "backtestr"), "self-test"], check=True)
     print(f"bundle in {bundle}")
 
@@ -175,8 +193,11 @@ def main() -> None:
     p = sub.add_parser("build", help=cmd_build.__doc__)
     p.add_argument("--bundle", action="store_true")
     p.add_argument("--keys")
-    p.add_argument("--channel", default="stable")
+    p.add_argument("--channel", help="stable/beta/alpha/development (default: from the version)")
     p.set_defaults(run=cmd_build)
+    p = sub.add_parser("bundle", help=cmd_bundle.__doc__)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_bundle)
     p = sub.add_parser("publish", help=cmd_publish.__doc__)
     for name in ("--repo", "--keys", "--bundle", "--version"):
         p.add_argument(name, required=True)
