@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -34,8 +35,9 @@ def test_semver_precedence_follows_the_spec_example():
         "2.0.0",
     ]
     versions = [SemVer.parse(v) for v in ordered]
-    assert sorted(reversed(versions), key=SemVer.precedence_key) == versions
-    for older, newer in zip(versions, versions[1:], strict=False):
+    backwards = versions[::-1]
+    assert sorted(backwards, key=SemVer.precedence_key) == versions
+    for older, newer in itertools.pairwise(versions):
         assert older < newer
 
 
