@@ -56,13 +56,20 @@ def cmd_init_repo(args: argparse.Namespace) -> None:
 
 
 def cmd_changelog(args: argparse.Namespace) -> None:
-    """Print the next release's entry, or (--write) regenerate CHANGELOG.md."""
-    cliff = [str(BIN / "git-cliff"), "--bump"]
+    """Print the next release's entry, or (--write) regenerate CHANGELOG.md.
+
+    With --tag vX.Y.Z the unreleased commits are filed under that version; without it the entry
+    printed carries the version git-cliff computes from the commit types (feat → minor …) and
+    the file keeps them under "Unreleased".
+    """
+    cliff = [str(BIN / "git-cliff")]
     if args.write:
-        subprocess.run([*cliff, "--output", "CHANGELOG.md"], cwd=REPO, check=True)
+        tag = ["--tag", args.tag] if args.tag else []
+        subprocess.run([*cliff, *tag, "--output", "CHANGELOG.md"], cwd=REPO, check=True)
         print("CHANGELOG.md updated")
     else:
-        subprocess.run([*cliff, "--unreleased", "--strip", "header"], cwd=REPO, check=True)
+        tag = ["--tag", args.tag] if args.tag else ["--bump"]
+        subprocess.run([*cliff, *tag, "--unreleased", "--strip", "header"], cwd=REPO, check=True)
 
 
 def _write_build_info(channel: str | None) -> None:
@@ -189,6 +196,7 @@ def main() -> None:
     p.set_defaults(run=cmd_init_repo)
     p = sub.add_parser("changelog", help=cmd_changelog.__doc__)
     p.add_argument("--write", action="store_true")
+    p.add_argument("--tag", help="the tag the next release will get, e.g. v0.2.0")
     p.set_defaults(run=cmd_changelog)
     p = sub.add_parser("build", help=cmd_build.__doc__)
     p.add_argument("--bundle", action="store_true")

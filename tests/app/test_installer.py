@@ -73,3 +73,25 @@ def test_reinstalling_the_current_version_is_refused(tmp_path):
 
 def test_bundle_without_an_executable_fails_the_self_test(tmp_path):
     assert not CommandSelfTest()(tmp_path)
+
+
+def test_launcher_starts_the_current_version_and_follows_rollback(tmp_path):
+    import subprocess
+
+    installer = Installer(tmp_path / "versions", CommandSelfTest(timeout_s=10))
+    for version in ["1.0.0", "1.1.0"]:
+        folder = tmp_path / f"app-{version}"
+        folder.mkdir()
+        script = folder / "backtestr"
+        script.write_text(f'#!/bin/sh\n[ "$1" = self-test ] && exit 0\necho "{version} $*"\n')
+        script.chmod(0o755)
+        installer.install(version, make_tar(folder))
+
+    def launch() -> str:
+        return subprocess.run(
+            [str(installer.launcher), "run", "x"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert launch() == "1.1.0 run x"
+    installer.rollback()
+    assert launch() == "1.0.0 run x"

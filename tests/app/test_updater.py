@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PublishedRepo
 
 from backtestr.app.http import UrllibClient
 from backtestr.app.layout import AppPaths
@@ -20,7 +19,7 @@ from backtestr.errors import UpdateError
 
 
 def _updater(
-    published: PublishedRepo,
+    published,
     app_paths: AppPaths,
     *,
     channel: ReleaseChannel = ReleaseChannel.STABLE,

@@ -5,11 +5,12 @@ Layout under ``AppPaths.versions_dir``::
     versions/1.0.0/         an unpacked, complete application bundle
     versions/1.1.0/
     versions/current.json   {"current": "1.1.0", "previous": "1.0.0"}
+    versions/backtestr      the launcher: runs versions/<current>/backtestr
 
 A new version is unpacked into a hidden staging folder, renamed into place when complete, and only
 then does ``current.json`` change — by an atomic rename, so a crash at any moment leaves either
 the old pointer or the new one. The new version then runs its self-test; if that fails the pointer
-is switched back at once. The launcher (see docs/release.md) starts ``versions/<current>/``.
+is switched back at once. The launcher (``launcher.sh``) starts ``versions/<current>/backtestr``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from backtestr.errors import UpdateError
 __all__ = ["CommandSelfTest", "InstallResult", "Installer", "SelfTest"]
 
 POINTER_FILE = "current.json"
+LAUNCHER_FILE = "backtestr"
+_LAUNCHER_SOURCE = Path(__file__).with_name("launcher.sh")
 _STAGING_PREFIX = ".staging-"
 
 
@@ -155,6 +158,19 @@ class Installer:
         text = json.dumps({"current": current, "previous": previous}, indent=2) + "\n"
         write_atomic(self.pointer_file, text.encode("utf-8"))
 
+    @property
+    def launcher(self) -> Path:
+        """The script that starts the current version (POSIX; Windows uses the installer's)."""
+        return self.versions_dir / LAUNCHER_FILE
+
+    def _write_launcher(self) -> None:
+        if sys.platform == "win32":
+            return
+        script = _LAUNCHER_SOURCE.read_bytes()
+        if not self.launcher.exists() or self.launcher.read_bytes() != script:
+            write_atomic(self.launcher, script)
+            self.launcher.chmod(0o755)
+
     def _clean_staging(self) -> None:
         if self.versions_dir.is_dir():
             for path in self.versions_dir.iterdir():
@@ -184,6 +200,7 @@ class Installer:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self._switch(name, old_current)
+        self._write_launcher()
         if not self.self_test(target):
             self._switch(old_current, before["previous"])  # exactly the state before
             shutil.rmtree(target, ignore_errors=True)
