@@ -297,3 +297,26 @@ def test_release_index_is_a_signed_target(published):
     published.publish("1.0.0")
     targets = json.loads((published.repository.metadata_dir / "targets.json").read_text())
     assert "index.json" in targets["signed"]["targets"]
+
+
+def test_interrupted_download_leaves_no_partial_file_and_the_app_intact(published, app_paths):
+    published.publish("1.0.0")
+    updater = _updater(published, app_paths)
+    _install_newest(updater)
+    published.publish("1.1.0")
+    (updater.downloads_dir / "backtestr-1.0.0.tar").unlink()  # force the full archive
+    archive = published.repository.targets_dir / "backtestr-1.1.0.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:5000])  # the transfer stops part-way
+    with pytest.raises(UpdateError, match="signed hash or length"):
+        updater.download()
+    assert sorted(p.name for p in updater.downloads_dir.iterdir()) == []
+    assert updater.installer.current() == "1.0.0"
+    assert _current_payload_version(app_paths, updater) == "1.0.0"
+
+
+def test_an_older_release_is_never_offered(published, app_paths):
+    published.publish("1.0.0")
+    updater = _updater(published, app_paths)
+    _install_newest(updater)
+    published.publish("0.9.5")  # validly signed, but older than what is installed
+    assert updater.check() is None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from backtestr.app.http import UrllibClient
 from backtestr.app.settings import load_settings
-from backtestr.app.updater import UpdateInfo, Updater
 from backtestr.app.version import current_version
 from backtestr.cli import cli
 from backtestr.cli.version import app_paths
+
+if TYPE_CHECKING:  # the updater pulls in python-tuf and cryptography: import it only when used
+    from backtestr.app.updater import UpdateInfo, Updater
 
 UPDATE_URL_ENV = "BACKTESTR_UPDATE_URL"
 UPDATE_ROOT_ENV = "BACKTESTR_UPDATE_ROOT"
@@ -28,6 +31,8 @@ def _size(count: int) -> str:
 
 
 def _updater(ctx: click.Context) -> Updater:
+    from backtestr.app.updater import Updater
+
     options = ctx.find_object(dict) or {}
     paths = app_paths(ctx)
     config = load_settings(paths.settings_file).update
