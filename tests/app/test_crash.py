@@ -136,3 +136,9 @@ def test_unreachable_upload_server_keeps_reports(tmp_path, dead_url):
 def test_scrub_replaces_home_and_user_name():
     assert scrub("/home/bob/x.py by bob", Path("/home/bob"), "bob") == "~/x.py by <user>"
     assert scrub("bobcat", Path("/home/bob"), "bob") == "bobcat"
+
+
+def test_ctrl_c_is_not_a_crash(tmp_path):
+    child = _run_child(tmp_path / "crashes", "raise KeyboardInterrupt\n", tmp_path)
+    assert child.returncode != 0
+    assert _reports(tmp_path / "crashes") == []

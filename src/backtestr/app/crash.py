@@ -218,7 +218,8 @@ class CrashReporter:
         value: BaseException,
         trace: TracebackType | None,
     ) -> None:
-        self.record_exception(value, thread_name=threading.current_thread().name)
+        if not issubclass(kind, KeyboardInterrupt):  # Ctrl+C is the user's choice, not a crash
+            self.record_exception(value, thread_name=threading.current_thread().name)
         if self._previous_excepthook is not None:
             self._previous_excepthook(kind, value, trace)
 

@@ -56,7 +56,7 @@ class UpdateConfig:
             raise ConfigError(
                 f"update.check_interval_hours must be > 0, got {self.check_interval_hours}"
             )
-        if not self.server_url.startswith(("http://", "https://", "file://")):
+        if not self.server_url.startswith(("http://", "https://")):
             raise ConfigError(f"update.server_url must be an http(s) URL, got {self.server_url!r}")
 
 

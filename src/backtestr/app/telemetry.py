@@ -163,6 +163,7 @@ class Telemetry:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._session_id = uuid.uuid4().hex
+        self._anonymous_id: str | None = None
         self._metrics = self._load_metrics()
 
     # -- files ------------------------------------------------------------------------------
@@ -198,12 +199,15 @@ class Telemetry:
 
     def anonymous_id(self) -> str:
         """Salted hash of the random install id (created on first use, only when enabled)."""
+        if self._anonymous_id is not None:
+            return self._anonymous_id
         path = self.directory / "identity.json"
         try:
             identity = json.loads(path.read_text(encoding="utf-8"))
-            return str(identity["anonymous_id"])
+            self._anonymous_id = str(identity["anonymous_id"])
         except (OSError, ValueError, KeyError, TypeError):
-            return self.rotate_id()
+            self._anonymous_id = self.rotate_id()
+        return self._anonymous_id
 
     def rotate_id(self) -> str:
         """Draw a new salt: later events cannot be linked to earlier ones."""
@@ -212,6 +216,7 @@ class Telemetry:
         anonymous = hashlib.sha256((salt + install_id).encode()).hexdigest()[:32]
         data = {"anonymous_id": anonymous, "created": self._clock().isoformat()}
         write_atomic(self.directory / "identity.json", json.dumps(data).encode())
+        self._anonymous_id = anonymous
         return anonymous
 
     def local_metrics(self) -> dict[str, dict[str, float]]:
