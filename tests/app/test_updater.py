@@ -153,57 +153,74 @@ def test_tampered_archive_is_refused_and_the_app_is_intact(published, app_paths)
     assert _current_payload_version(app_paths, updater) == "1.0.0"
 
 
+def _installed_1_0_then_1_1_published(published, app_paths) -> Updater:
+    published.publish("1.0.0")
+    updater = _updater(published, app_paths)
+    _install_newest(updater)
+    published.publish("1.1.0")
+    return updater
+
+
+def _assert_refused_and_intact(updater: Updater, app_paths: AppPaths, message: str) -> None:
+    with pytest.raises(UpdateError, match=message) as caught:
+        updater.install(updater.download())
+    assert "\n" not in str(caught.value)
+    assert updater.installer.current() == "1.0.0"
+    assert _current_payload_version(app_paths, updater) == "1.0.0"
+    assert not (app_paths.versions_dir / "1.1.0").exists()
+
+
 def test_rollback_of_metadata_to_an_older_signed_state_is_refused(published, app_paths):
     published.publish("1.0.0")
     old_metadata = {p.name: p.read_bytes() for p in published.repository.metadata_dir.iterdir()}
-    published.publish("1.1.0")
     updater = _updater(published, app_paths)
+    _install_newest(updater)
+    published.publish("1.1.0")
     assert updater.check() is not None  # the client has now seen the newer metadata
     for name, data in old_metadata.items():
         (published.repository.metadata_dir / name).write_bytes(data)
-    with pytest.raises(UpdateError, match="rollback"):
-        updater.check()
+    _assert_refused_and_intact(updater, app_paths, "rollback")
 
 
 def test_mix_and_match_of_metadata_from_different_releases_is_refused(published, app_paths):
     published.publish("1.0.0")
     old_targets = (published.repository.metadata_dir / "targets.json").read_bytes()
+    updater = _updater(published, app_paths)
+    _install_newest(updater)
     published.publish("1.1.0")
     (published.repository.metadata_dir / "targets.json").write_bytes(old_targets)
-    with pytest.raises(UpdateError, match="refus"):
-        _updater(published, app_paths).check()
+    _assert_refused_and_intact(updater, app_paths, "refus")
 
 
 def test_expired_metadata_of_a_frozen_server_is_refused(published, app_paths):
-    published.publish("1.0.0")
+    updater = _installed_1_0_then_1_1_published(published, app_paths)
     frozen = UpdateRepository(
         published.repository.directory,
         published.keys,
         clock=lambda: datetime.now(UTC) - timedelta(days=3),
     )
     frozen.refresh_timestamp()  # a timestamp that expired two days ago
-    with pytest.raises(UpdateError, match="expired"):
-        _updater(published, app_paths).check()
+    _assert_refused_and_intact(updater, app_paths, "expired")
 
 
 def test_metadata_signed_with_the_wrong_key_is_refused(published, app_paths, tmp_path):
-    published.publish("1.0.0")
-    impostor_dir = tmp_path / "impostor"
-    impostor = UpdateRepository(impostor_dir, RepositoryKeys.generate())
+    updater = _installed_1_0_then_1_1_published(published, app_paths)
+    impostor = UpdateRepository(tmp_path / "impostor", RepositoryKeys.generate())
     impostor.create()
-    # the impostor's metadata, served where the genuine repository was
-    shutil.rmtree(published.repository.metadata_dir)
+    impostor.publish("1.1.0", published.bundles / "1.1.0")
+    # the impostor's metadata and files, served where the genuine repository was
+    shutil.rmtree(published.repository.directory / "metadata")
+    shutil.rmtree(published.repository.directory / "targets")
     shutil.copytree(impostor.metadata_dir, published.repository.metadata_dir)
-    with pytest.raises(UpdateError, match="not signed by the trusted keys"):
-        _updater(published, app_paths).check()
+    shutil.copytree(impostor.targets_dir, published.repository.targets_dir)
+    _assert_refused_and_intact(updater, app_paths, "not signed by the trusted keys")
 
 
 def test_oversized_metadata_is_refused(published, app_paths):
-    published.publish("1.0.0")
+    updater = _installed_1_0_then_1_1_published(published, app_paths)
     timestamp = published.repository.metadata_dir / "timestamp.json"
     timestamp.write_bytes(timestamp.read_bytes() + b" " * 100_000)
-    with pytest.raises(UpdateError, match=r"more data than was signed|refus"):
-        _updater(published, app_paths).check()
+    _assert_refused_and_intact(updater, app_paths, "more data than was signed")
 
 
 def test_oversized_archive_is_cut_off_at_its_signed_length(published, app_paths):

@@ -7,6 +7,7 @@ and nothing in the app talks to the network behind the user's back.
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -76,8 +77,16 @@ class UrllibClient:
         # A generator so that the caller decides how much to read: a length limit enforced by
         # the caller stops an endless response without downloading it.
         with response:
-            while chunk := response.read(_CHUNK_BYTES):
-                yield chunk
+            try:
+                while chunk := response.read(_CHUNK_BYTES):
+                    yield chunk
+            except http.client.HTTPException as error:
+                raise OSError(f"the transfer broke off: {error!r}") from error
+            # a short read at end of stream is not an error to http.client; a missing part of
+            # the promised Content-Length is one to us
+            missing = getattr(response, "length", None)
+            if missing:
+                raise OSError(f"the transfer broke off with {missing} bytes missing")
 
     def post(self, url: str, body: bytes, content_type: str) -> int:
         """See :meth:`HttpClient.post`."""

@@ -13,6 +13,7 @@ The network is reached only through the injected :class:`~backtestr.app.http.Htt
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tuf.api import exceptions as tuf_errors
 from tuf.ngclient import Updater as TufUpdater
@@ -109,6 +111,31 @@ class _Fetcher(FetcherInterface):
         except HttpStatusError as error:
             # ngclient needs the status: a 404 for the next root version ends its root walk
             raise tuf_errors.DownloadHTTPError(str(error), error.status) from error
+
+    @contextlib.contextmanager
+    def download_file(self, url: str, max_length: int) -> Iterator[IO[bytes]]:
+        """Like the base class, but closes the connection as soon as the download stops.
+
+        Stopping at ``max_length`` is what defeats an endless response; closing the stream then,
+        rather than whenever it is garbage-collected, releases the socket at once.
+        """
+        chunks = self.fetch(url)
+        try:
+            with tempfile.TemporaryFile() as temp_file:
+                received = 0
+                for chunk in chunks:
+                    received += len(chunk)
+                    if received > max_length:
+                        raise tuf_errors.DownloadLengthMismatchError(
+                            f"Downloaded {received} bytes exceeding the maximum of {max_length}"
+                        )
+                    temp_file.write(chunk)
+                temp_file.seek(0)
+                yield temp_file
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()
 
 
 def _translate(error: Exception, url: str) -> UpdateError:
