@@ -337,3 +337,17 @@ def test_an_older_release_is_never_offered(published, app_paths):
     _install_newest(updater)
     published.publish("0.9.5")  # validly signed, but older than what is installed
     assert updater.check() is None
+
+
+def test_last_check_is_recorded_for_the_ui(published, app_paths):
+    published.publish("1.0.0", required=True, notes="Security fix.")
+    updater = _updater(published, app_paths)
+    assert updater.last_check() is None
+    updater.check()
+    last = updater.last_check()
+    assert last is not None
+    assert (last["available"], last["required"], last["release_notes"]) == (
+        "1.0.0",
+        True,
+        "Security fix.",
+    )

@@ -65,7 +65,10 @@ def test_check_install_and_rollback_through_the_cli(repository, tmp_path, capsys
     _update(home, url, root, "install")
     assert "1.0.0 kept for rollback" in capsys.readouterr().out
     _update(home, url, root, "status")
-    assert capsys.readouterr().out.splitlines() == ["  1.0.0", "* 1.1.0"]
+    status = capsys.readouterr().out.splitlines()
+    assert status[:2] == ["  1.0.0", "* 1.1.0"]
+    assert status[2].startswith("last check ")
+    assert status[2].endswith(": up to date")
     _update(home, url, root, "rollback")
     assert "Rolled back to 1.0.0" in capsys.readouterr().out
     _update(home, url, root, "check")

@@ -21,6 +21,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -287,7 +288,35 @@ class Updater:
         """The newest release on an accepted channel that is newer than the installed one."""
         with self._lock:
             updater = self._tuf()
-            return self._newest(self._releases(updater))[0]
+            info = self._newest(self._releases(updater))[0]
+            self._record_check(info)
+            return info
+
+    @property
+    def last_check_file(self) -> Path:
+        """The outcome of the last successful check, for UIs that must not go online to ask."""
+        return self.paths.update_cache_dir / "last-check.json"
+
+    def _record_check(self, info: UpdateInfo | None) -> None:
+        record = {
+            "checked_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "installed": str(self.installed_version),
+            "available": None if info is None else str(info.version),
+            "required": bool(info and info.required),
+            "release_notes": "" if info is None else info.release_notes,
+        }
+        try:
+            write_atomic(self.last_check_file, json.dumps(record, indent=2).encode("utf-8"))
+        except OSError as error:  # a read-only cache must not turn a check into a failure
+            _log.info("could not record the update check: %s", error)
+
+    def last_check(self) -> dict[str, str | bool | None] | None:
+        """What the last successful check found (``None`` if none was recorded)."""
+        try:
+            data = json.loads(self.last_check_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def _newest(
         self, releases: list[dict[str, object]]
@@ -391,6 +420,9 @@ class Updater:
             tar = downloaded.tar_path.read_bytes()
             result = self.installer.install(str(downloaded.version), tar)
             self._prune_downloads(keep={result.version, result.previous})
+            last = self.last_check()
+            if last is not None and last.get("available") == result.version:
+                self._record_check(None)  # what the last check offered is now installed
             return result
 
     def rollback(self) -> InstallResult:

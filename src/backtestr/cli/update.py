@@ -120,8 +120,9 @@ def rollback_command(ctx: click.Context) -> None:
 @update_group.command("status")
 @click.pass_context
 def status_command(ctx: click.Context) -> None:
-    """Show the installed versions and which one is current."""
-    installer = _updater(ctx).installer
+    """Show the installed versions, which one is current, and what the last check found."""
+    updater = _updater(ctx)
+    installer = updater.installer
     current = installer.current()
     versions = installer.installed()
     if not versions:
@@ -129,3 +130,8 @@ def status_command(ctx: click.Context) -> None:
     for version in versions:
         marker = "*" if version == current else " "
         click.echo(f"{marker} {version}")
+    last = updater.last_check()
+    if last is not None:
+        found = f"{last['available']} available" if last["available"] else "up to date"
+        required = " (required)" if last.get("required") else ""
+        click.echo(f"last check {last['checked_at']}: {found}{required}")
