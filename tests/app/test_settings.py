@@ -6,6 +6,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backtestr.app.settings import (
     Settings,
@@ -76,3 +78,22 @@ def test_with_value_parses_command_line_text():
     assert settings.update.check_interval_hours == 6
     assert settings.crash_upload_consent is True
     assert json.loads(json.dumps(settings.to_json()))["update"]["channel"] == "stable"
+
+
+_urls = st.sampled_from(["http://127.0.0.1:8080/", "https://updates.example.org/repo/"])
+
+
+@given(
+    interval=st.floats(min_value=0.01, max_value=1e4, allow_nan=False),
+    flags=st.tuples(st.booleans(), st.booleans()),
+    channel=st.sampled_from(list(ReleaseChannel)),
+    url=_urls,
+    consents=st.tuples(*(st.sampled_from([None, True, False]),) * 2),
+)
+def test_any_valid_settings_round_trip_through_json(interval, flags, channel, url, consents):
+    settings = Settings(
+        update=UpdateConfig(interval, flags[0], flags[1], channel, url),
+        telemetry_consent=consents[0],
+        crash_upload_consent=consents[1],
+    )
+    assert settings_from_json(json.loads(json.dumps(settings.to_json()))) == settings
