@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from backtestr.app.http import UrllibClient
-from backtestr.app.telemetry import EventKind, Telemetry, do_not_track, telemetry_enabled
+from backtestr.app.telemetry import (
+    EventKind,
+    Telemetry,
+    consent_question_pending,
+    do_not_track,
+    telemetry_enabled,
+)
 
 
 def _telemetry(
@@ -144,3 +150,10 @@ def test_do_not_track_values():
     assert not do_not_track({})
     assert not telemetry_enabled(None, {})
     assert telemetry_enabled(True, {})
+
+
+def test_first_run_question_is_asked_once_and_never_under_do_not_track():
+    assert consent_question_pending(None, {})
+    assert not consent_question_pending(False, {})
+    assert not consent_question_pending(True, {})
+    assert not consent_question_pending(None, {"DO_NOT_TRACK": "1"})

@@ -33,7 +33,14 @@ from pathlib import Path
 from backtestr.app._files import write_atomic
 from backtestr.app.http import HttpClient
 
-__all__ = ["EventKind", "Telemetry", "TelemetryEvent", "do_not_track", "telemetry_enabled"]
+__all__ = [
+    "EventKind",
+    "Telemetry",
+    "TelemetryEvent",
+    "consent_question_pending",
+    "do_not_track",
+    "telemetry_enabled",
+]
 
 _log = logging.getLogger(__name__)
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -71,6 +78,14 @@ def do_not_track(env: Mapping[str, str] | None = None) -> bool:
 def telemetry_enabled(consent: bool | None, env: Mapping[str, str] | None = None) -> bool:
     """Sending is allowed only with an explicit yes and without ``DO_NOT_TRACK``."""
     return consent is True and not do_not_track(env)
+
+
+def consent_question_pending(consent: bool | None, env: Mapping[str, str] | None = None) -> bool:
+    """Whether the UI should ask the first-run question (never asked, and not ``DO_NOT_TRACK``).
+
+    The answer is stored with ``Settings.telemetry_consent``; until then telemetry stays off.
+    """
+    return consent is None and not do_not_track(env)
 
 
 @dataclass(frozen=True)
