@@ -169,11 +169,11 @@ def cmd_publish(args: argparse.Namespace) -> None:
         print(f"  delta from {base}: {size} bytes")
 
 
-def cmd_timestamp(args: argparse.Namespace) -> None:
-    """Re-sign the timestamp (schedule daily so clients never see a stale repository)."""
+def cmd_refresh(args: argparse.Namespace) -> None:
+    """Re-sign what is about to expire (schedule daily so clients never see a stale repository)."""
     keys = RepositoryKeys.load(Path(args.keys).expanduser(), _passphrase())
-    UpdateRepository(Path(args.repo), keys).refresh_timestamp()
-    print("timestamp re-signed")
+    renewed = UpdateRepository(Path(args.repo), keys).refresh()
+    print(f"re-signed: {', '.join(renewed)}")
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
@@ -213,10 +213,10 @@ def main() -> None:
     p.add_argument("--required", action="store_true")
     p.add_argument("--notes")
     p.set_defaults(run=cmd_publish)
-    p = sub.add_parser("timestamp", help=cmd_timestamp.__doc__)
+    p = sub.add_parser("refresh", help=cmd_refresh.__doc__)
     p.add_argument("--repo", required=True)
     p.add_argument("--keys", required=True)
-    p.set_defaults(run=cmd_timestamp)
+    p.set_defaults(run=cmd_refresh)
     p = sub.add_parser("verify", help=cmd_verify.__doc__)
     p.add_argument("artifact")
     p.add_argument("--root")

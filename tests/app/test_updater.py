@@ -351,3 +351,18 @@ def test_last_check_is_recorded_for_the_ui(published, app_paths):
         True,
         "Security fix.",
     )
+
+
+def test_daily_refresh_keeps_a_quiet_repository_trusted(published, app_paths):
+    published.publish("1.0.0")
+    updater = _updater(published, app_paths)
+    assert updater.check() is not None
+    # 89 days later, with no release in between: targets would expire within the margin
+    later = UpdateRepository(
+        published.repository.directory,
+        published.keys,
+        clock=lambda: datetime.now(UTC) + timedelta(days=89),
+    )
+    assert later.refresh() == ["targets", "snapshot", "timestamp"]
+    assert published.repository.refresh() == ["timestamp"]  # today nothing else is due
+    assert updater.check() is not None

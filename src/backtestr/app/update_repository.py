@@ -288,6 +288,28 @@ class UpdateRepository:
         )
         self._sign_and_write("timestamp", Metadata(timestamp))
 
+    def refresh(self, margin: timedelta = timedelta(days=3)) -> list[str]:
+        """Re-sign every role whose signature expires within ``margin``; always the timestamp.
+
+        Run daily (``scripts/release.py refresh``): without it ``snapshot`` and ``targets`` would
+        expire between releases and clients would, rightly, stop trusting the repository.
+        Returns the roles re-signed.
+        """
+        deadline = self._clock() + margin
+        if self._read_expiry("targets") <= deadline:
+            self._write_index(self.read_index(), version=self._read_version("targets") + 1)
+            return ["targets", "snapshot", "timestamp"]
+        if self._read_expiry("snapshot") <= deadline:
+            self._resign_snapshot_and_timestamp()
+            return ["snapshot", "timestamp"]
+        self.refresh_timestamp()
+        return ["timestamp"]
+
+    def _read_expiry(self, role: str) -> datetime:
+        path = self.metadata_dir / f"{role}.json"
+        expires = json.loads(path.read_text(encoding="utf-8"))["signed"]["expires"]
+        return datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+
     def _read_version(self, role: str) -> int:
         path = self.metadata_dir / f"{role}.json"
         if not path.exists():
