@@ -366,3 +366,21 @@ def test_daily_refresh_keeps_a_quiet_repository_trusted(published, app_paths):
     assert later.refresh() == ["targets", "snapshot", "timestamp"]
     assert published.repository.refresh() == ["timestamp"]  # today nothing else is due
     assert updater.check() is not None
+
+
+def test_index_entries_from_a_newer_format_are_skipped(published, app_paths):
+    published.publish("1.0.0")
+    index_path = published.repository.targets_dir / "index.json"
+    index = json.loads(index_path.read_text())
+    index["releases"].append({"version": "9.0.0", "channel": "nightly-canary"})
+    index["releases"].append({"flavour": "unknown"})
+    index_path.write_text(json.dumps(index))
+    # re-sign targets over the edited index, as the publisher's refresh would
+    UpdateRepository(
+        published.repository.directory,
+        published.keys,
+        clock=lambda: datetime.now(UTC) + timedelta(days=89),
+    ).refresh()
+    info = _updater(published, app_paths).check()
+    assert info is not None
+    assert str(info.version) == "1.0.0"

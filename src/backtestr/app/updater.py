@@ -36,7 +36,7 @@ from backtestr.app.installer import CommandSelfTest, Installer, InstallResult, S
 from backtestr.app.layout import AppPaths
 from backtestr.app.settings import UpdateConfig
 from backtestr.app.version import ReleaseChannel, SemVer, current_version
-from backtestr.errors import UpdateError
+from backtestr.errors import ConfigError, UpdateError
 
 __all__ = [
     "EMBEDDED_ROOT",
@@ -324,8 +324,11 @@ class Updater:
         installed = self.installed_version
         candidates = []
         for release in releases:
-            version = SemVer.parse(str(release["version"]))
-            channel = ReleaseChannel.parse(str(release["channel"]))
+            try:
+                version = SemVer.parse(str(release["version"]))
+                channel = ReleaseChannel.parse(str(release["channel"]))
+            except (ConfigError, KeyError):
+                continue  # an entry this client does not understand (a newer index format)
             if version > installed and self.config.channel.accepts(channel):
                 candidates.append((version, channel, release))
         if not candidates:
