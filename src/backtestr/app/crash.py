@@ -61,7 +61,7 @@ def scrub(text: str, home: Path | None = None, user: str | None = None) -> str:
 def _user_name() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no user database entry (containers): nothing to scrub
+    except (OSError, KeyError, ImportError):  # no user entry (containers): nothing to scrub
         return ""
 
 

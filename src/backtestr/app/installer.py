@@ -28,7 +28,7 @@ from typing import Protocol
 from backtestr.app._files import write_atomic
 from backtestr.app.archive import extract_tar
 from backtestr.app.version import SemVer
-from backtestr.errors import UpdateError
+from backtestr.errors import ConfigError, UpdateError
 
 __all__ = ["CommandSelfTest", "InstallResult", "Installer", "SelfTest"]
 
@@ -150,7 +150,7 @@ class Installer:
             if path.is_dir() and not path.name.startswith("."):
                 try:
                     names.append((SemVer.parse(path.name).precedence_key(), path.name))
-                except Exception:  # a folder that is not a version is not ours to list
+                except ConfigError:  # a folder that is not a version is not ours to list
                     continue
         return [name for _, name in sorted(names)]
 
