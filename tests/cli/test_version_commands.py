@@ -46,7 +46,13 @@ def test_paths_lists_every_location_under_the_home(tmp_path):
 def test_self_test_passes(tmp_path):
     result = _run(tmp_path, "self-test")
     assert result.exit_code == 0
-    assert result.output.startswith("self-test ok")
+    lines = result.output.splitlines()
+    assert [line.split()[:2] for line in lines[:3]] == [
+        ["ok", "modules"],
+        ["ok", "numpy"],
+        ["ok", "jit"],
+    ]
+    assert lines[-1].startswith("self-test ok")
 
 
 def test_telemetry_is_off_until_turned_on(tmp_path):

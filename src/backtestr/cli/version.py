@@ -46,11 +46,12 @@ def paths_command(ctx: click.Context, as_json: bool) -> None:
 @cli.command("self-test")
 def self_test_command() -> None:
     """Check that this installation works (run by the updater after installing a version)."""
-    import numpy as np
+    from backtestr.app.self_test import run_self_test
 
-    from backtestr.model import Timeframe
-
-    total = float(np.arange(10, dtype=np.float64).sum())
-    if total != 45.0 or Timeframe.parse("H1") is None:
+    results = run_self_test()
+    for result in results:
+        mark = "ok  " if result.ok else "FAIL"
+        click.echo(f"{mark} {result.name:<8} {result.detail} ({result.seconds:.2f} s)")
+    if not all(result.ok for result in results):
         raise click.ClickException("self-test failed")
     click.echo(f"self-test ok: BackTestr {current_version().format_display()}")
