@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -384,3 +385,22 @@ def test_index_entries_from_a_newer_format_are_skipped(published, app_paths):
     info = _updater(published, app_paths).check()
     assert info is not None
     assert str(info.version) == "1.0.0"
+
+
+def test_background_service_installs_when_auto_install_is_on(published, app_paths):
+    published.publish("1.0.0")
+    updater = Updater(
+        app_paths,
+        UpdateConfig(auto_install=True, server_url=published.server.url),
+        UrllibClient(timeout_s=5),
+        trusted_root=published.root,
+        installed_version="0.9.0",
+        self_test=_run_bundle_self_test,
+    )
+    service = UpdateService(updater, lambda info: None, interval_s=3600)
+    service.start()
+    deadline = time.monotonic() + 20
+    while updater.installer.current() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    service.stop()
+    assert updater.installer.current() == "1.0.0"
