@@ -142,3 +142,21 @@ def test_ctrl_c_is_not_a_crash(tmp_path):
     child = _run_child(tmp_path / "crashes", "raise KeyboardInterrupt\n", tmp_path)
     assert child.returncode != 0
     assert _reports(tmp_path / "crashes") == []
+
+
+def test_the_empty_fatal_log_of_a_running_app_is_left_alone(tmp_path):
+    crash_dir = tmp_path / "crashes"
+    running = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], stdin=subprocess.DEVNULL
+    )
+    try:
+        crash_dir.mkdir()
+        live_log = crash_dir / f"fatal-{running.pid}-abcd1234.log"
+        live_log.write_text("")
+        CrashReporter(crash_dir, "1.0.0").collect_fatal_logs()
+        assert live_log.exists()
+    finally:
+        running.kill()
+        running.wait()
+    CrashReporter(crash_dir, "1.0.0").collect_fatal_logs()
+    assert not live_log.exists()

@@ -139,6 +139,23 @@ def _system_info(started: float) -> dict[str, int | float | None]:
     }
 
 
+def _owner_alive(log: Path) -> bool:
+    """Whether the process that opened ``fatal-<pid>-….log`` still runs (``True`` if unsure)."""
+    try:
+        pid = int(log.name.split("-")[1])
+    except (IndexError, ValueError):
+        return False
+    if sys.platform == "win32":
+        return True  # no cheap liveness probe: keep the empty file, it costs nothing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but owned by someone else
+    return True
+
+
 class CrashReporter:
     """Saves crash reports in ``crash_dir`` while started.
 
@@ -286,6 +303,8 @@ class CrashReporter:
                 saved = self._report_from_fatal_log(text)
                 if saved is not None:
                     created.append(saved)
+            elif _owner_alive(log):
+                continue  # another running BackTestr's log: it must stay where faulthandler writes
             log.unlink(missing_ok=True)
         return created
 
