@@ -157,3 +157,12 @@ def test_first_run_question_is_asked_once_and_never_under_do_not_track():
     assert not consent_question_pending(False, {})
     assert not consent_question_pending(True, {})
     assert not consent_question_pending(None, {"DO_NOT_TRACK": "1"})
+
+
+def test_without_a_running_sender_full_batches_wait_on_disk(tmp_path, local_server):
+    telemetry = _telemetry(tmp_path, local_server.url, consent=True, batch_size=5)
+    for _ in range(3):
+        _use_everything(telemetry)  # five events each
+    assert len(list((tmp_path / "telemetry" / "outbox").glob("batch-*.json"))) == 3
+    assert local_server.requests == []
+    assert telemetry.flush() == 15

@@ -271,7 +271,13 @@ class Telemetry:
         with self._lock:
             self._queue.append(event)
             full = len(self._queue) >= self.batch_size
-        if full:
+            batch: list[TelemetryEvent] = []
+            if full and self._thread is None:
+                # no sender running: park the batch on disk rather than grow memory or block
+                batch, self._queue = self._queue, []
+        if batch:
+            self._to_outbox(batch)
+        elif full:
             self._wake.set()
         return True
 
