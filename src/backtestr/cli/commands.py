@@ -1,4 +1,7 @@
 """Imports every command module so that each registers its commands on the root group."""
 
 # One line per command module; keep sorted.
-from backtestr.cli import settings, telemetry, update, version  # noqa: F401
+import backtestr.cli.settings
+import backtestr.cli.telemetry
+import backtestr.cli.update
+import backtestr.cli.version  # noqa: F401
