@@ -60,9 +60,7 @@ class Location:
             return int(self.explicit_lines[row])
         return self.first_line + row
 
-    def fail(
-        self, row: int, role: str | None, problem: str, hint: str | None = None
-    ) -> NoReturn:
+    def fail(self, row: int, role: str | None, problem: str, hint: str | None = None) -> NoReturn:
         column = self.columns.get(role, role) if role else None
         if self.unit == "line":
             raise DataFormatError(self.path, problem, line=self.line(row), column=column, hint=hint)
@@ -324,7 +322,8 @@ def check_price_level(prices: F64, symbol: str, where: Location, role: str) -> N
     JPY-quoted pairs of the majors trade well above 20; pairs of the majors among themselves
     (EURUSD, GBPUSD, AUDNZD …) well below 20. Anything else is not checked.
     """
-    finite = prices[np.isfinite(prices)]
+    head = prices[:10_000]  # the level of the first rows is enough
+    finite = head[np.isfinite(head)]
     if len(finite) == 0 or not is_fx_symbol(symbol.upper()):
         return
     base, quote = symbol.upper()[:3], symbol.upper()[3:]

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from backtestr.data.sources._detect import CsvPlan
-from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile
+from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile, _Stream
 from backtestr.data.sources._timestamps import (
     TIME_OF_DAY,
     local_to_utc,
@@ -55,62 +55,83 @@ class RawChunk:
 def read_csv_chunks(
     path: Path, raw: RawFile, plan: CsvPlan, block_bytes: int
 ) -> Iterator[RawChunk]:
-    """Yield the file's rows block by block (each block ≈ ``block_bytes`` of text)."""
+    """Yield the file's rows block by block (each block ≈ ``block_bytes`` of text).
+
+    A block is read into one reused buffer and completed to the end of its last line, so no
+    line is ever split and nothing is copied before Arrow parses it.
+    """
     stream = raw.open()
     try:
-        consumed = 0
         line = 1
-        carry = b""
-        skip = plan.skip_lines
-        first = True
+        consumed = 0
+        for _ in range(plan.skip_lines):  # header and leading blank lines
+            consumed += len(_read_line(path, stream, line))
+            line += 1
+        # never more than the file can hold (compressed text rarely shrinks below 1/16)
+        expansion = 1 if raw.packaging == "plain" else 16
+        block_bytes = max(1 << 16, min(block_bytes, raw.total_bytes * expansion))
+        buffer = bytearray(block_bytes + _MAX_LINE_BYTES)
+        view = memoryview(buffer)
         while True:
-            try:
-                data = stream.read(block_bytes)
-            except DECOMPRESSION_ERRORS as error:
-                raise DataFormatError(
-                    path,
-                    f"the compressed file is corrupt or truncated ({error})",
-                    line=line,
-                    hint="Download or export the file again",
-                ) from error
-            eof = not data
-            consumed += len(data)
-            buffer = carry + data
-            if first and buffer.startswith(b"\xef\xbb\xbf"):
-                buffer = buffer[3:]
-            first = False
-            while skip and (cut := buffer.find(b"\n")) >= 0:
-                buffer = buffer[cut + 1 :]
-                skip -= 1
-                line += 1
-            if eof:
-                block, carry = buffer, b""
-            else:
-                cut = buffer.rfind(b"\n")
-                if cut < 0:
-                    if len(buffer) > _MAX_LINE_BYTES:
-                        raise DataFormatError(
-                            path,
-                            "a line is longer than 1 MB; this is not a CSV file",
-                            line=line,
-                            hint="Check the file type",
-                        )
-                    carry = buffer
-                    continue
-                block, carry = buffer[: cut + 1], buffer[cut + 1 :]
-            if block:
-                lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-                chunk = _convert(path, block, line, plan, raw.progress(stream, consumed))
-                if chunk is not None:
-                    yield chunk
-                line += lines
-            if eof:
+            n = _fill(path, stream, view[:block_bytes], line)
+            if n == 0:
                 return
+            if buffer[n - 1] != 10:  # complete the last line
+                rest = _read_line(path, stream, line)
+                buffer[n : n + len(rest)] = rest
+                n += len(rest)
+            consumed += n
+            block = view[:n]
+            if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
+                block = block[3:]
+            chunk = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            if chunk is not None:
+                yield chunk
+            line += buffer.count(b"\n", 0, n) + (0 if buffer[n - 1] == 10 else 1)
     finally:
         stream.close()
 
 
-def _arrow_read(block: bytes, plan: CsvPlan) -> pa.Table:
+def _fill(path: Path, stream: _Stream, target: memoryview, line: int) -> int:
+    """Read until ``target`` is full or the file ends; returns the bytes read."""
+    total = 0
+    try:
+        while total < len(target):
+            got = stream.readinto(target[total:])
+            if not got:
+                break
+            total += got
+    except DECOMPRESSION_ERRORS as error:
+        raise DataFormatError(
+            path,
+            f"the compressed file is corrupt or truncated ({error})",
+            line=line,
+            hint="Download or export the file again",
+        ) from error
+    return total
+
+
+def _read_line(path: Path, stream: _Stream, line: int) -> bytes:
+    try:
+        text = stream.readline(_MAX_LINE_BYTES)
+    except DECOMPRESSION_ERRORS as error:
+        raise DataFormatError(
+            path,
+            f"the compressed file is corrupt or truncated ({error})",
+            line=line,
+            hint="Download or export the file again",
+        ) from error
+    if len(text) >= _MAX_LINE_BYTES and not text.endswith(b"\n"):
+        raise DataFormatError(
+            path,
+            "a line is longer than 1 MB; this is not a CSV file",
+            line=line,
+            hint="Check the file type",
+        )
+    return text
+
+
+def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
     names = [f"c{i}" for i in range(len(plan.column_names))]
     wanted = sorted(set(plan.roles.values()))
     types = {names[i]: pa.float64() for i in plan.numeric}
@@ -136,12 +157,12 @@ def _arrow_read(block: bytes, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: bytes, first_line: int, plan: CsvPlan, disk_bytes: int
+    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
 ) -> RawChunk | None:
     try:
         table = _arrow_read(block, plan)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
-        _diagnose(path, block, first_line, plan, str(error))
+        _diagnose(path, bytes(block), first_line, plan, str(error))
     names = {role: f"c{index}" for role, index in plan.roles.items()}
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
@@ -167,6 +188,8 @@ def _convert(
 
 def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarray | None:
     """Mask of rows that were blank lines, or None when there are none (the common case)."""
+    if table.num_rows == 0 or pc.min(pc.binary_length(table[time_name])).as_py() > 0:
+        return None  # cheap: looks at the offsets only
     lengths = pc.utf8_length(pc.utf8_trim_whitespace(table[time_name]))
     empty = pc.equal(lengths, 0)
     if not pc.any(empty).as_py():
@@ -174,9 +197,12 @@ def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarra
     mask = empty
     for name in others:
         column = table[name]
-        mask = pc.and_(mask, pc.is_null(column) if column.type != pa.string() else pc.equal(
-            pc.utf8_length(pc.utf8_trim_whitespace(column)), 0
-        ))
+        mask = pc.and_(
+            mask,
+            pc.is_null(column)
+            if column.type != pa.string()
+            else pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0),
+        )
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
@@ -215,8 +241,9 @@ def _bad_time(
     where.fail(
         row,
         role,
-        f"cannot parse timestamp '{value}' (expected {pattern})" if value.strip() else
-        "the timestamp is empty",
+        f"cannot parse timestamp '{value}' (expected {pattern})"
+        if value.strip()
+        else "the timestamp is empty",
         hint="Fix or remove the line",
     )
 
@@ -241,7 +268,9 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: s
         if not text.strip():
             continue
         fields = next(csv.reader([text], delimiter=plan.delimiter), [])
-        is_last = offset >= len(pieces) - 2 and not pieces[-1].strip() or offset == len(pieces) - 1
+        is_last = offset == len(pieces) - 1 or (
+            offset == len(pieces) - 2 and not pieces[-1].strip()
+        )
         if len(fields) != expected:
             _wrong_width(path, fields, text, line, plan, is_last)
         for index in plan.numeric:

@@ -404,4 +404,3 @@ def _time_layout(
 def numbers_ok(values: list[str]) -> bool:
     """True when every value reads as a number (or is empty); used by the diagnostics."""
     return all(not v.strip() or _NUMBER.match(v) for v in values)
-

@@ -62,7 +62,8 @@ _ALL = (
     SourceFormat(
         "dukascopy-ticks",
         DataKind.TICKS,
-        "Dukascopy tick export with header (time, ask, bid, volumes), 'DD.MM.YYYY HH:MM:SS.fff' UTC",
+        "Dukascopy tick export with header (time, ask, bid, volumes), 'DD.MM.YYYY HH:MM:SS.fff' "
+        "UTC",
     ),
     SourceFormat(
         "dukascopy-bars",

@@ -107,9 +107,7 @@ def _floats(column: pa.ChunkedArray, role: str, where: Location) -> np.ndarray:
             column=where.columns.get(role, role),
             hint="Store prices and volumes as float64",
         )
-    return np.asarray(
-        column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
@@ -124,7 +122,7 @@ def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
         values = column.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy()
         return local_to_utc(values, zone)
     if pa.types.is_integer(kind):
-        raw = column.cast(pa.int64()).to_numpy()
+        raw: I64 = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
         unit = epoch_multiplier(str(int(raw[0]))) if len(raw) else 1
         return raw * unit
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):

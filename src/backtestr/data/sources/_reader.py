@@ -370,14 +370,13 @@ class MarketFileReader:
         check_volume(volume, "volume", where)
         sides: dict[PriceSide, tuple[F64, F64, F64, F64]] = {}
         if self._plan.bidask:
-            for side, prefix in ((PriceSide.BID, "bid_"), (PriceSide.ASK, "ask_")):
-                ohlc = tuple(values[prefix + p] for p in ("open", "high", "low", "close"))
-                check_bars(*ohlc, where, prefix=prefix)
-                sides[side] = ohlc
+            prefixes = {PriceSide.BID: "bid_", PriceSide.ASK: "ask_"}
         else:
-            ohlc = tuple(values[p] for p in ("open", "high", "low", "close"))
-            check_bars(*ohlc, where)
-            sides[self.side or PriceSide.BID] = ohlc
+            prefixes = {self.side or PriceSide.BID: ""}
+        for side, prefix in prefixes.items():
+            o, h, low, c = (values[prefix + p] for p in ("open", "high", "low", "close"))
+            check_bars(o, h, low, c, where, prefix=prefix)
+            sides[side] = (o, h, low, c)
         state.order.check(ts, where)
         first_side = next(iter(sides.values()))
         self._check_common(raw, state, first_side[3], "close")
@@ -456,9 +455,7 @@ def open_market_file(
         plan = plan_parquet(file, forced=format, tz=tz, side=side)
     else:
         if format is not None and format.startswith("parquet"):
-            raise DataFormatError(
-                file, f"this is a text file, not {format}", hint="Drop --format"
-            )
+            raise DataFormatError(file, f"this is a text file, not {format}", hint="Drop --format")
         stream = raw.open()
         try:
             sample = stream.read(SAMPLE_BYTES)
