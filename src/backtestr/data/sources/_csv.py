@@ -69,7 +69,7 @@ def read_csv_chunks(
             line += 1
         # never more than the file can hold (compressed text rarely shrinks below 1/16)
         expansion = 1 if raw.packaging == "plain" else 16
-        block_bytes = max(1 << 16, min(block_bytes, raw.total_bytes * expansion))
+        block_bytes = max(1 << 10, min(block_bytes, raw.total_bytes * expansion))
         buffer = bytearray(block_bytes + _MAX_LINE_BYTES)
         view = memoryview(buffer)
         while True:

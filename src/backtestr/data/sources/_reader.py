@@ -179,7 +179,7 @@ class MarketFileReader:
 
     def _block_bytes(self, chunk_rows: int) -> int:
         per_line = 16 + 12 * len(self._plan.column_names)  # a generous estimate of a line's size
-        return int(min(256 << 20, max(64 << 10, chunk_rows * per_line)))
+        return int(min(256 << 20, max(1 << 10, chunk_rows * per_line)))
 
     def _detect_timeframe(self) -> None:
         if self.format.kind is not DataKind.BARS:
@@ -290,6 +290,9 @@ class MarketFileReader:
             ask_volume = values.get("ask_volume", zeros)
         else:  # one volume column: the volume traded at the quote, seen by both sides
             bid_volume = ask_volume = values.get("volume", zeros)
+        if self.format.name == "mt5-ticks":  # MT5 leaves <VOLUME> empty on quote-only ticks
+            bid_volume = np.nan_to_num(bid_volume, nan=0.0)
+            ask_volume = np.nan_to_num(ask_volume, nan=0.0)
         for role, volume in (("bid_volume", bid_volume), ("ask_volume", ask_volume)):
             check_volume(volume, role if role in values else "volume", where)
         state.order.check(ts, where)
