@@ -18,7 +18,6 @@ from backtestr.data.sources._formats import (
     FORMATS,
     SIDED_BAR_ROLES,
     SourceFormat,
-    known_column_names,
     normalize_header,
     role_of,
 )
@@ -42,6 +41,11 @@ _EST = Zone.fixed("EST (UTC-5, no daylight saving)", -5)
 # formats whose delimiter is fixed by the vendor: forcing them on another delimiter must fail
 _FIXED_DELIMITER = {"histdata-ticks": ",", "histdata-bars": ";"}
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_KNOWN_COLUMNS = (
+    "Known columns: timestamp (or time, date, datetime), bid, ask, bid_volume, ask_volume, "
+    "open, high, low, close, volume (or tickvol), bid_open … ask_close, symbol; ignored: "
+    "openinterest, spread, flags, last, adj_close. Rename or remove the column"
+)
 _EPOCH = re.compile(r"^\s*\d{9,19}(\.\d+)?\s*$")
 
 
@@ -70,10 +74,11 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if not at_eof:
         cut = sample.rfind(b"\n")
         sample = sample[: cut + 1] if cut >= 0 else sample
-    if b"\x00" in sample:
+    if (nul := sample.find(b"\x00")) >= 0:
         raise FormatDetectionError(
             path,
             "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
+            line=sample[:nul].count(b"\n") + 1,
             hint="Point the import at a CSV, Parquet, .gz or .zip file",
         )
     try:
@@ -170,7 +175,7 @@ def _header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
                 f"unknown column '{name.strip()}'",
                 line=line,
                 column=name.strip(),
-                hint="Rename it to one of: " + ", ".join(known_column_names()),
+                hint=_KNOWN_COLUMNS,
             )
         if role == "ignore":
             continue
@@ -306,7 +311,8 @@ def plan_csv(
         raise DataFormatError(path, "the file holds no data lines", hint="Export the data again")
     delimiter = _choose_delimiter(path, body[:50], _FIXED_DELIMITER.get(forced or ""))
     first = _split(body[0], delimiter)
-    has_header = not (first[0].strip() and _looks_like_time(first[0]))
+    all_numbers = all(_NUMBER.match(f) for f in first)
+    has_header = not all_numbers and not (first[0].strip() and _looks_like_time(first[0]))
     header_line = skip + 1
     if has_header:
         names = [n.strip().strip("\ufeff") for n in first]
