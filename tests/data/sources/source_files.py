@@ -18,9 +18,7 @@ def read_ticks(path: Path, **options: object) -> tuple[TickArrays, MarketFileRea
     return TickArrays.concat(parts), reader  # type: ignore[arg-type]
 
 
-def read_bars(
-    path: Path, **options: object
-) -> tuple[dict[PriceSide, BarArrays], MarketFileReader]:
+def read_bars(path: Path, **options: object) -> tuple[dict[PriceSide, BarArrays], MarketFileReader]:
     options.setdefault("symbol", "EURUSD")
     with open_market_file(path, **options) as reader:  # type: ignore[arg-type]
         parts = list(reader.chunks())

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError
-from conftest import WriteFile
 
 HEADER = "timestamp,bid,ask\n"
 
@@ -25,9 +25,11 @@ def good_lines(count: int, start_minute: int = 0) -> list[str]:
 def read_error(path: Path, **options: object) -> str:
     options.setdefault("symbol", "EURUSD")
     options.setdefault("chunk_rows", 50)  # many small blocks: errors land in later blocks
-    with pytest.raises(DataFormatError) as caught:
-        with open_market_file(path, **options) as reader:  # type: ignore[arg-type]
-            list(reader.chunks())
+    with (
+        pytest.raises(DataFormatError) as caught,
+        open_market_file(path, **options) as reader,  # type: ignore[arg-type]
+    ):
+        list(reader.chunks())
     return str(caught.value)
 
 
@@ -64,7 +66,8 @@ def test_empty_timestamp(write_file: WriteFile) -> None:
 
 def test_line_with_the_wrong_delimiter(write_file: WriteFile) -> None:
     message = read_error(with_bad_line(write_file, "2019-02-04 11:39:00;1.1;1.2"))
-    assert "line 700" in message and "delimiter looks wrong" in message
+    assert "line 700" in message
+    assert "delimiter looks wrong" in message
 
 
 def test_binary_garbage_inside_the_file(write_file: WriteFile) -> None:
@@ -90,12 +93,17 @@ def test_timestamps_going_back_across_a_block_boundary(write_file: WriteFile) ->
     lines = good_lines(1000)
     lines[600:] = good_lines(400, start_minute=100)  # line 602 jumps back in time
     message = read_error(write_file("EURUSD.csv", HEADER + "\n".join(lines) + "\n"))
-    assert "line 602, column 'timestamp': timestamp 2019-02-04 01:40:00 UTC goes back in time" in message
+    assert (
+        "line 602, column 'timestamp': timestamp 2019-02-04 01:40:00 UTC goes back in time"
+        in message
+    )
     assert "the previous line, 601, is at 2019-02-04 09:59:00 UTC" in message
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 3, 50, 2_000_000])
-def test_line_numbers_do_not_depend_on_the_chunk_size(write_file: WriteFile, chunk_rows: int) -> None:
+def test_line_numbers_do_not_depend_on_the_chunk_size(
+    write_file: WriteFile, chunk_rows: int
+) -> None:
     path = with_bad_line(write_file, "2019-02-04 11:39:00,1.1,0", at=321, total=400)
     message = read_error(path, chunk_rows=chunk_rows)
     assert "line 321, column 'ask': ask 0 is zero or negative" in message

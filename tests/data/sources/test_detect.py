@@ -7,17 +7,19 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError, FormatDetectionError
-from conftest import WriteFile
 
 
 def fails(path: Path, pattern: str, **options: object) -> DataFormatError:
     options.setdefault("symbol", "EURUSD")
-    with pytest.raises(DataFormatError, match=pattern) as caught:
-        with open_market_file(path, **options) as reader:  # type: ignore[arg-type]
-            list(reader.chunks())
+    with (
+        pytest.raises(DataFormatError, match=pattern) as caught,
+        open_market_file(path, **options) as reader,  # type: ignore[arg-type]
+    ):
+        list(reader.chunks())
     message = str(caught.value)
     assert message.startswith("Invalid data format: " + path.name)
     return caught.value
@@ -37,7 +39,10 @@ def test_binary_garbage_is_not_text(write_file: WriteFile) -> None:
 
 
 def test_latin1_text_is_refused_with_its_line(write_file: WriteFile) -> None:
-    fails(write_file("l.csv", b"timestamp,bid,ask\nd\xe9j\xe0,1,2\n"), r"line 2: the file is not UTF-8")
+    fails(
+        write_file("l.csv", b"timestamp,bid,ask\nd\xe9j\xe0,1,2\n"),
+        r"line 2: the file is not UTF-8",
+    )
 
 
 def test_unknown_layout_lists_the_formats_tried_and_suggests_format(write_file: WriteFile) -> None:
@@ -55,28 +60,42 @@ def test_semicolon_file_forced_as_comma_format_says_the_delimiter_looks_wrong(
     write_file: WriteFile,
 ) -> None:
     path = write_file("q.csv", "20200101 170000065;1.1212;1.1217;0\n")
-    error = fails(path, r"line 1: expected comma-separated .* delimiter looks wrong", format="histdata-ticks")
+    error = fails(
+        path, r"line 1: expected comma-separated .* delimiter looks wrong", format="histdata-ticks"
+    )
     assert isinstance(error, FormatDetectionError)
 
 
 def test_lines_with_different_widths_in_the_sample(write_file: WriteFile) -> None:
-    fails(write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n2019-02-05,1.1\n"), "line 3: lines differ in their number of fields")
+    fails(
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n2019-02-05,1.1\n"),
+        "line 3: lines differ in their number of fields",
+    )
 
 
 def test_unknown_column_names_the_column_and_lists_known_names(write_file: WriteFile) -> None:
-    error = fails(write_file("c.csv", "timestamp,bid,ask,colour\n2019-02-04,1.1,1.2,red\n"), "unknown column 'colour'")
+    error = fails(
+        write_file("c.csv", "timestamp,bid,ask,colour\n2019-02-04,1.1,1.2,red\n"),
+        "unknown column 'colour'",
+    )
     assert "line 1, column 'colour'" in str(error)
     assert "openinterest" in str(error)
 
 
 def test_missing_price_column(write_file: WriteFile) -> None:
-    fails(write_file("m.csv", "timestamp,open,high,close\n2019-02-04,1.1,1.2,1.1\n"), r"line 1, column 'low': missing column 'low'")
+    fails(
+        write_file("m.csv", "timestamp,open,high,close\n2019-02-04,1.1,1.2,1.1\n"),
+        r"line 1, column 'low': missing column 'low'",
+    )
     fails(write_file("a.csv", "timestamp,bid\n2019-02-04,1.1\n"), r"missing column 'ask'")
     fails(write_file("t.csv", "bid,ask\n1.1,1.2\n"), r"missing column 'timestamp'")
 
 
 def test_unparsable_timestamp_in_the_sample(write_file: WriteFile) -> None:
-    error = fails(write_file("s.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\nyesterday,1.1,1.2\n"), r"line 3, column 'timestamp': cannot parse timestamp 'yesterday'")
+    error = fails(
+        write_file("s.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\nyesterday,1.1,1.2\n"),
+        r"line 3, column 'timestamp': cannot parse timestamp 'yesterday'",
+    )
     assert isinstance(error, FormatDetectionError)
 
 

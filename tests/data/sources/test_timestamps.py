@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from source_files import ns
 
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
@@ -19,7 +20,6 @@ from backtestr.data.sources._timestamps import (
     parse_epoch,
     parse_timestamps,
 )
-from source_files import ns
 
 LAYOUT = {layout.name: layout for layout in LAYOUTS}
 
@@ -74,7 +74,9 @@ def test_invalid_values_report_their_row(text: str, layout: str) -> None:
 
 
 def test_rows_mixing_zoned_and_naive_values_are_flagged() -> None:
-    result = parse_timestamps(pa.array(["2019-02-04 00:00Z", "2019-02-05 00:00", "2019-02-06 00:00Z"]), LAYOUT["iso"])
+    result = parse_timestamps(
+        pa.array(["2019-02-04 00:00Z", "2019-02-05 00:00", "2019-02-06 00:00Z"]), LAYOUT["iso"]
+    )
     assert (result.bad_row, result.mixed_row, result.zoned) == (-1, 1, True)
 
 

@@ -167,8 +167,13 @@ def _detect_layout(values: list[str]) -> DateLayout | None:
 def _header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     roles: dict[str, int] = {}
     volumes: list[int] = []
+    # an unnamed first column is the time index (backtesting.py's EURUSD.csv), unless another
+    # column is the time: then it is a pandas row number and is ignored
+    named_time = any(role_of(n) in ("time", "date") for n in names[1:])
     for index, name in enumerate(names):
-        role = "time" if index == 0 and normalize_header(name) == "" else role_of(name)
+        role = role_of(name)
+        if index == 0 and normalize_header(name) == "":
+            role = "ignore" if named_time else "time"
         if role is None:
             raise DataFormatError(
                 path,
