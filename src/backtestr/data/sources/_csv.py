@@ -84,10 +84,11 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunk = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            lines = buffer.count(b"\n", 0, n) + (0 if buffer[n - 1] == 10 else 1)
+            chunk = _convert(path, block, line, lines, plan, raw.progress(stream, consumed))
             if chunk is not None:
                 yield chunk
-            line += buffer.count(b"\n", 0, n) + (0 if buffer[n - 1] == 10 else 1)
+            line += lines
     finally:
         stream.close()
 
@@ -157,12 +158,14 @@ def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
+    path: Path, block: memoryview, first_line: int, lines: int, plan: CsvPlan, disk_bytes: int
 ) -> RawChunk | None:
     try:
         table = _arrow_read(block, plan)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
         _diagnose(path, bytes(block), first_line, plan, str(error))
+    if table.num_rows != lines:  # a bare CR or a quoted line break: line numbers would drift
+        _diagnose(path, bytes(block), first_line, plan, "rows do not match lines")
     names = {role: f"c{index}" for role, index in plan.roles.items()}
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
@@ -265,9 +268,21 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: s
                 line=line,
                 hint="Remove the line or export the file again",
             ) from None
+        if "\r" in text:
+            raise DataFormatError(
+                path,
+                "a bare carriage return inside the line (mixed line endings)",
+                line=line,
+                hint="Convert the line endings to LF or CRLF",
+            )
         if not text.strip():
             continue
-        fields = next(csv.reader([text], delimiter=plan.delimiter), [])
+        try:
+            fields = next(csv.reader([text], delimiter=plan.delimiter), [])
+        except csv.Error as error:
+            raise DataFormatError(
+                path, f"the line cannot be split ({error})", line=line, hint="Fix the line"
+            ) from error
         is_last = offset == len(pieces) - 1 or (
             offset == len(pieces) - 2 and not pieces[-1].strip()
         )

@@ -100,7 +100,16 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    lines = [line.rstrip("\r") for line in lines]
+    for number, line in enumerate(lines, start=1):
+        if "\r" in line:
+            raise FormatDetectionError(
+                path,
+                "a bare carriage return inside the line (mixed line endings)",
+                line=number,
+                hint="Convert the line endings to LF or CRLF",
+            )
+    return lines
 
 
 def side_from_name(path: Path) -> PriceSide | None:
@@ -213,7 +222,8 @@ def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dic
     if parse_timestamps(first, compact).bad_row < 0 and " " in fields[0].strip():
         names = ["time", "open", "high", "low", "close", "volume"]
         if n in (3, 4) and len(fields[0].strip()) == 18:
-            return "histdata-ticks", {r: i for i, r in enumerate(["time", "bid", "ask", "volume"])}
+            tick_roles = ["time", "bid", "ask", "volume"][:n]
+            return "histdata-ticks", {r: i for i, r in enumerate(tick_roles)}
         if n in (5, 6):
             return "histdata-bars", {r: i for i, r in enumerate(names[:n])}
     ymd_dot = next(layout for layout in LAYOUTS if layout.name == "ymd-dot")
