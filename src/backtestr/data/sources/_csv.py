@@ -251,7 +251,7 @@ def _bad_time(
     )
 
 
-def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: str) -> NoReturn:
+def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: str) -> NoReturn:
     """Find the first line of ``block`` Arrow could not read and say exactly what is wrong."""
     expected = len(plan.column_names)
     pieces = block.split(b"\n")
@@ -300,7 +300,7 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: s
                 )
     raise DataFormatError(
         path,
-        f"the data could not be read ({error})",
+        f"the data could not be read ({reason})",
         line=first_line,
         hint="Check the lines from here on",
     )

@@ -101,8 +101,8 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     lines = [line.rstrip("\r") for line in lines]
-    for number, line in enumerate(lines, start=1):
-        if "\r" in line:
+    for number, text_line in enumerate(lines, start=1):
+        if "\r" in text_line:
             raise FormatDetectionError(
                 path,
                 "a bare carriage return inside the line (mixed line endings)",
