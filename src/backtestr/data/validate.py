@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from backtestr.errors import DataFormatError
 from backtestr.model.arrays import F64, I64
@@ -73,6 +74,48 @@ def _first(mask: npt.NDArray[np.bool_]) -> int:
     return int(np.argmax(mask)) if mask.any() else -1
 
 
+@njit(cache=True, nogil=True)
+def _first_not_positive(values):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # one pass, no temporaries: NaN fails `> 0`, inf is caught explicitly
+    for i in range(values.shape[0]):
+        v = values[i]
+        if not (v > 0.0) or v == np.inf:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _first_bad_volume(values):  # type: ignore[no-untyped-def]  # pragma: no cover
+    for i in range(values.shape[0]):
+        v = values[i]
+        if not (v >= 0.0) or v == np.inf:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _first_step_back(ts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    for i in range(1, ts.shape[0]):
+        if ts[i] < ts[i - 1]:
+            return i - 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _long_steps(ts, threshold):  # type: ignore[no-untyped-def]  # pragma: no cover
+    count = 0
+    for i in range(1, ts.shape[0]):
+        if ts[i] - ts[i - 1] > threshold:
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(1, ts.shape[0]):
+        if ts[i] - ts[i - 1] > threshold:
+            out[k] = i - 1
+            k += 1
+    return out
+
+
 def _describe(value: float) -> str:
     if np.isnan(value):
         return "is empty or NaN"
@@ -83,7 +126,7 @@ def _describe(value: float) -> str:
 
 def check_positive(values: F64, role: str, where: Location) -> None:
     """Prices must be finite and above zero."""
-    bad = _first(~(values > 0) | np.isinf(values))
+    bad = int(_first_not_positive(values))
     if bad >= 0:
         where.fail(
             bad,
@@ -95,7 +138,7 @@ def check_positive(values: F64, role: str, where: Location) -> None:
 
 def check_volume(values: F64, role: str, where: Location) -> None:
     """Volumes must be finite and not negative (missing volume is an error, write 0)."""
-    bad = _first(~(values >= 0) | np.isinf(values))
+    bad = int(_first_bad_volume(values))
     if bad >= 0:
         value = float(values[bad])
         text = "is empty or NaN" if np.isnan(value) else f"{value:g} is negative or infinite"
@@ -151,7 +194,7 @@ class OrderTracker:
                 f"{where.unit}, {self.last_line}, is at {format_ns(self.last_ns)} UTC)",
                 hint="Sort the file by time",
             )
-        back = _first(ts[1:] < ts[:-1])
+        back = int(_first_step_back(ts))
         if back >= 0:
             where.fail(
                 back + 1,
@@ -258,18 +301,14 @@ class GapFinder:
     def feed(self, ts: I64) -> None:
         if len(ts) == 0:
             return
-        if self.last_ns is not None:
-            ts_all = np.concatenate([np.array([self.last_ns], dtype=np.int64), ts])
-        else:
-            ts_all = ts
-        diffs = np.diff(ts_all)
-        for index in np.flatnonzero(diffs > self.threshold_ns):
-            start, end = int(ts_all[index]), int(ts_all[index + 1])
+        steps = [(self.last_ns, int(ts[0]))] if self.last_ns is not None else []
+        steps += [(int(ts[i]), int(ts[i + 1])) for i in _long_steps(ts, self.threshold_ns)]
+        for start, end in steps:
             if end - start - _weekend_overlap(start, end) > self.threshold_ns:
                 if len(self.gaps) >= MAX_GAPS:
                     break
                 self.gaps.append((start, end))
-        self.last_ns = int(ts_all[-1])
+        self.last_ns = int(ts[-1])
 
 
 def format_ns(ns: int) -> str:

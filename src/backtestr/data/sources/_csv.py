@@ -17,11 +17,20 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from backtestr.data.sources._detect import CsvPlan
+from backtestr.data.sources._fastcsv import (
+    KIND_CLOCK,
+    KIND_DATE,
+    KIND_NUMBER,
+    KIND_TIME,
+    count_lines,
+    parse_block,
+)
 from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile, _Stream
 from backtestr.data.sources._timestamps import (
     TIME_OF_DAY,
@@ -70,22 +79,21 @@ def read_csv_chunks(
         # never more than the file can hold (compressed text rarely shrinks below 1/16)
         expansion = 1 if raw.packaging == "plain" else 16
         block_bytes = max(1 << 10, min(block_bytes, raw.total_bytes * expansion))
-        buffer = bytearray(block_bytes + _MAX_LINE_BYTES)
-        view = memoryview(buffer)
+        buffer = np.empty(block_bytes + _MAX_LINE_BYTES, dtype=np.uint8)  # not zero-filled
+        view = memoryview(buffer)  # type: ignore[arg-type]
         while True:
             n = _fill(path, stream, view[:block_bytes], line)
             if n == 0:
                 return
             if buffer[n - 1] != 10:  # complete the last line
                 rest = _read_line(path, stream, line)
-                buffer[n : n + len(rest)] = rest
+                buffer[n : n + len(rest)] = np.frombuffer(rest, dtype=np.uint8)
                 n += len(rest)
             consumed += n
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            lines = buffer.count(b"\n", 0, n) + (0 if buffer[n - 1] == 10 else 1)
-            chunk = _convert(path, block, line, lines, plan, raw.progress(stream, consumed))
+            chunk, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
             if chunk is not None:
                 yield chunk
             line += lines
@@ -158,8 +166,28 @@ def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: memoryview, first_line: int, lines: int, plan: CsvPlan, disk_bytes: int
-) -> RawChunk | None:
+    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
+) -> tuple[RawChunk | None, int]:
+    """Rows of one block and the number of physical lines it spans."""
+    columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
+    fast = _fast_path(block, plan)
+    if fast is not None:
+        ts, matrix, zoned, lines = fast
+        numeric_roles = sorted(
+            (index, role)
+            for role, index in plan.roles.items()
+            if role not in ("time", "date", "clock", "symbol")
+        )
+        values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
+        chunk = RawChunk(
+            ts if zoned else local_to_utc(ts, plan.zone),
+            values,
+            [],
+            Location(path, first_line, columns),
+            disk_bytes,
+        )
+        return chunk, lines
+    lines = count_lines(np.frombuffer(block, dtype=np.uint8))
     try:
         table = _arrow_read(block, plan)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
@@ -167,14 +195,13 @@ def _convert(
     if table.num_rows != lines:  # a bare CR or a quoted line break: line numbers would drift
         _diagnose(path, bytes(block), first_line, plan, "rows do not match lines")
     names = {role: f"c{index}" for role, index in plan.roles.items()}
-    columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
     time_role = "date" if "date" in plan.roles else "time"
     blank = _blank_rows(table, names[time_role], [names[r] for r in plan.roles if r != time_role])
     if blank is not None:
         keep = ~blank
         if not keep.any():
-            return None
+            return None, lines
         table = table.filter(pa.array(keep))
         where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
     ts = _timestamps(table, names, plan, where)
@@ -186,7 +213,29 @@ def _convert(
     symbols: list[str] = []
     if "symbol" in plan.roles:
         symbols = [str(s) for s in pc.unique(table[names["symbol"]]).to_pylist()]
-    return RawChunk(ts, values, symbols, where, disk_bytes)
+    return RawChunk(ts, values, symbols, where, disk_bytes), lines
+
+
+def _fast_path(
+    block: memoryview, plan: CsvPlan
+) -> tuple[I64, npt.NDArray[np.float64], bool, int] | None:
+    """The compiled tokenizer, for plain files with template timestamps (most files)."""
+    if plan.time_layout is None or "symbol" in plan.roles or len(plan.delimiter) != 1:
+        return None
+    kinds = np.zeros(len(plan.column_names), dtype=np.int8)
+    for role, index in plan.roles.items():
+        kinds[index] = {"time": KIND_TIME, "date": KIND_DATE, "clock": KIND_CLOCK}.get(
+            role, KIND_NUMBER
+        )
+    data = np.frombuffer(block, dtype=np.uint8)
+    return parse_block(
+        data,
+        ord(plan.delimiter),
+        kinds,
+        plan.time_layout.order,
+        plan.time_layout.separator,
+        int((kinds == KIND_NUMBER).sum()),
+    )
 
 
 def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarray | None:

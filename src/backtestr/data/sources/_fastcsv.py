@@ -1,0 +1,186 @@
+"""A compiled single-pass tokenizer for plain delimited lines: the fast path of the CSV reader.
+
+It handles what real market-data files hold — unquoted fields, decimal numbers, empty fields,
+LF or CRLF — and gives up (returns the failing row) on anything else: quotes, exponents, ``nan``,
+long mantissas, blank lines, a wrong field count, a bad timestamp. The caller then re-reads the
+block with Arrow, which handles the general case and the precise diagnostics, so the fast path
+never decides what is an error. Numbers are exact: a mantissa below 2**53 divided by a power of
+ten up to 1e22 is correctly rounded, as ``strtod`` would do.
+
+The kernel runs single-threaded and releases the GIL, so the caller may overlap it with other
+work (decompression, writing the previous chunk).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from backtestr.data.sources._timestamps import _parse_one
+from backtestr.model.arrays import I64
+
+__all__ = [
+    "KIND_CLOCK",
+    "KIND_DATE",
+    "KIND_NUMBER",
+    "KIND_SKIP",
+    "KIND_TIME",
+    "count_lines",
+    "parse_block",
+]
+
+KIND_SKIP = 0
+KIND_TIME = 1
+KIND_NUMBER = 2
+KIND_DATE = 3  # date part of a split date/time (MetaTrader)
+KIND_CLOCK = 4  # time-of-day part
+
+_POW10 = np.array([10.0**k for k in range(23)])
+_HEAD_BYTES = 64 << 10
+
+
+@njit(cache=True, nogil=True)
+def _count_lines(data, start, end):  # type: ignore[no-untyped-def]  # pragma: no cover
+    count = 0
+    for k in range(start, end):
+        count += data[k] == 10  # branch-free, so LLVM vectorises it
+    if end > start and data[end - 1] != 10:
+        count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _parse_segment(  # type: ignore[no-untyped-def]  # pragma: no cover
+    data, start, end, delimiter, kinds, order, separator, ts_out, values_out, row0, limit, pow10
+):
+    """Parse lines in ``data[start:end]`` into rows ``row0 … limit - 1``, in one pass.
+
+    Returns (rows parsed, failed row, -2 when out of room, or -1, zoned flag: -1 none yet,
+    0 naive, 1 zoned).
+    """
+    ncols = kinds.shape[0]
+    row = row0
+    p = start
+    zoned = -1
+    while p < end:
+        if row >= limit:
+            return row - row0, -2, zoned
+        number = 0
+        clock = 0
+        ts = 0
+        for column in range(ncols):
+            kind = kinds[column]
+            s = p
+            if kind == 2:  # a decimal number, parsed while scanning
+                negative = False
+                if p < end and (data[p] == 45 or data[p] == 43):
+                    negative = data[p] == 45
+                    p += 1
+                mantissa = 0
+                digits = 0
+                fraction = 0
+                dot = False
+                any_digit = False
+                while p < end:
+                    c = data[p]
+                    if c == delimiter or c == 10 or c == 13:
+                        break
+                    if c == 46 and not dot:
+                        dot = True
+                    else:
+                        d = c - 48
+                        if d < 0 or d > 9:
+                            return row - row0, row, zoned
+                        any_digit = True
+                        if digits > 0 or d != 0:
+                            digits += 1
+                        mantissa = mantissa * 10 + d
+                        if dot:
+                            fraction += 1
+                    p += 1
+                if p == s:
+                    values_out[number, row] = np.nan  # empty field: a missing value
+                else:
+                    if not any_digit or digits > 15 or fraction > 22:
+                        return row - row0, row, zoned
+                    value = mantissa / pow10[fraction]
+                    values_out[number, row] = -value if negative else value
+                number += 1
+            else:
+                while p < end:
+                    c = data[p]
+                    if c == delimiter or c == 10 or c == 13:
+                        break
+                    if c == 34:  # a quote: leave it to Arrow
+                        return row - row0, row, zoned
+                    p += 1
+                if kind == 1 or kind == 3:
+                    v, status = _parse_one(data, s, p, order, separator)
+                    if status < 0 or p == s:
+                        return row - row0, row, zoned
+                    if zoned < 0:
+                        zoned = status
+                    elif status != zoned:
+                        return row - row0, row, zoned
+                    ts = v
+                elif kind == 4:
+                    v, status = _parse_one(data, s, p, 3, 0)
+                    if status != 0:
+                        return row - row0, row, zoned
+                    clock = v
+            # the field must end as the layout says: a delimiter, or the end of the line
+            if column < ncols - 1:
+                if p >= end or data[p] != delimiter:
+                    return row - row0, row, zoned
+                p += 1
+            else:
+                if p < end and data[p] == 13:
+                    p += 1
+                if p < end:
+                    if data[p] != 10:
+                        return row - row0, row, zoned
+                    p += 1
+        ts_out[row] = ts + clock
+        row += 1
+    return row - row0, -1, zoned
+
+
+def count_lines(data: npt.NDArray[np.uint8]) -> int:
+    """Physical lines in a block (a last line without a line end counts)."""
+    return int(_count_lines(data, 0, len(data)))
+
+
+def parse_block(
+    data: npt.NDArray[np.uint8],
+    delimiter: int,
+    kinds: npt.NDArray[np.int8],
+    order: int,
+    separator: int,
+    numeric: int,
+) -> tuple[I64, npt.NDArray[np.float64], bool, int] | None:
+    """Parse a whole block of lines; ``None`` when the fast path cannot handle it.
+
+    Returns (wall-clock or UTC ns, numeric values [column, row], zoned, line count). The output
+    is sized from the line length of the block's head (no counting pass); if that estimate is too
+    small, the lines are counted and the block parsed again.
+    """
+    n = len(data)
+    if n == 0:
+        return None
+    head = data[:_HEAD_BYTES]
+    per_line = len(head) / max(1, int(np.count_nonzero(head == 10)))
+    capacity = int(n / per_line * 1.25) + 64
+    for attempt in range(2):
+        ts = np.empty(capacity, dtype=np.int64)
+        values = np.empty((numeric, capacity), dtype=np.float64)
+        rows, failed, zoned = _parse_segment(
+            data, 0, n, delimiter, kinds, order, separator, ts, values, 0, capacity, _POW10
+        )
+        if failed == -2 and attempt == 0:  # the head's lines were longer: count exactly
+            capacity = int(_count_lines(data, 0, n))
+            continue
+        if failed != -1:
+            return None
+        return ts[:rows], values[:, :rows], zoned == 1, int(rows)
+    return None
