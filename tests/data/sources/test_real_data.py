@@ -300,3 +300,16 @@ def test_real_file_chunks_are_bounded_by_chunk_rows(real_data: Path) -> None:
         sizes = [len(chunk) for chunk in reader.chunks() if isinstance(chunk, TickArrays)]
     assert max(sizes) <= 100_000
     assert sum(sizes) == 532_903
+
+
+def test_real_ticks_equal_an_independent_pandas_parse(real_data: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    path = real_data / TICK_FILES[0][0]
+    ticks, _ = read_ticks(path)
+    frame = pd.read_csv(path)
+    expected_ns = pd.to_datetime(frame["timestamp_utc"]).to_numpy().astype("datetime64[ns]")
+    np.testing.assert_array_equal(ticks.ts_ns, expected_ns.astype(np.int64))
+    for column in ("bid", "ask", "bid_volume", "ask_volume"):
+        np.testing.assert_array_equal(getattr(ticks, column), frame[column].to_numpy())
