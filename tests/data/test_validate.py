@@ -120,7 +120,12 @@ def test_symbol_contradicted_by_the_file_name(write_file: WriteFile) -> None:
 def test_symbol_contradicted_by_a_symbol_column(write_file: WriteFile) -> None:
     text = "<SYMBOL>,<DATE>,<TIME>,<BID>,<ASK>\nGBPUSD,2019.02.04,00:00:00.100,1.3,1.4\n"
     message = error_of(write_file("ticks.csv", text))
-    assert "column '<SYMBOL>': the file holds GBPUSD but the symbol is EURUSD" in message
+    assert "line 2, column '<SYMBOL>': the file holds GBPUSD but the symbol is EURUSD" in message
+    later = (
+        "symbol,timestamp,bid,ask\nEURUSD,2019-02-04 00:00,1.1,1.2\n"
+        "EURUSD,2019-02-04 00:01,1.1,1.2\nGBPUSD,2019-02-04 00:02,1.1,1.2\n"
+    )
+    assert "line 4, column 'symbol': the file holds GBPUSD" in error_of(write_file("s.csv", later))
     broker_suffix = "<SYMBOL>,<DATE>,<TIME>,<BID>,<ASK>\nEURUSDm,2019.02.04,00:00:00.100,1.1,1.2\n"
     with open_market_file(write_file("t2.csv", broker_suffix), symbol="EURUSD") as reader:
         assert len(list(reader.chunks())) == 1

@@ -14,7 +14,7 @@ from conftest import WriteFile
 from source_files import ns, read_bars, read_ticks
 
 from backtestr.data.sources import FORMATS, CrossedQuotes, open_market_file
-from backtestr.errors import ConfigError
+from backtestr.errors import ConfigError, DataFormatError
 from backtestr.model import DataKind, PriceSide, Timeframe
 
 TICKS = (
@@ -230,6 +230,13 @@ def test_parquet_ticks_and_bars(tmp_path: Path) -> None:
     bars, reader = read_bars(tmp_path / "b.parquet", tz="Europe/Athens", chunk_rows=1)
     assert reader.format.name == "parquet-bars"
     assert list(bars[PriceSide.BID].ts_ns) == [ns("2019-02-04 00:00"), ns("2019-02-04 00:01")]
+
+
+def test_parquet_epoch_integers_and_row_numbers_in_errors(tmp_path: Path) -> None:
+    table = pa.table({"ts": [1549238400000, 1549238401000], "bid": [1.1, -1.0], "ask": [1.2, 1.3]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(DataFormatError, match=r"t\.parquet, column 'bid': row 2: bid -1"):
+        read_ticks(tmp_path / "t.parquet")
 
 
 def test_small_chunk_rows_split_the_file_without_losing_rows(write_file: WriteFile) -> None:

@@ -42,7 +42,7 @@ from backtestr.data.validate import Location
 from backtestr.errors import DataFormatError
 from backtestr.model.arrays import F64, I64
 
-__all__ = ["RawChunk", "read_csv_chunks"]
+__all__ = ["RawChunk", "read_csv_chunks", "symbol_rows"]
 
 _NUMBER = re.compile(
     r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity))\s*$", re.IGNORECASE
@@ -56,7 +56,7 @@ class RawChunk:
 
     ts_ns: I64
     values: dict[str, F64]
-    symbols: list[str]
+    symbols: list[tuple[str, int]]  # each distinct value of a symbol column, with its first row
     where: Location
     disk_bytes: int  # bytes of the on-disk file consumed so far
 
@@ -210,10 +210,17 @@ def _convert(
         for role in plan.roles
         if role not in ("time", "date", "clock", "symbol")
     }
-    symbols: list[str] = []
-    if "symbol" in plan.roles:
-        symbols = [str(s) for s in pc.unique(table[names["symbol"]]).to_pylist()]
+    symbols = symbol_rows(table[names["symbol"]]) if "symbol" in plan.roles else []
     return RawChunk(ts, values, symbols, where, disk_bytes), lines
+
+
+def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
+    """Distinct values of a symbol column and the row where each first appears."""
+    return [
+        (str(value), int(pc.index(column, value).as_py()))
+        for value in pc.unique(column).to_pylist()
+        if value is not None
+    ]
 
 
 def _fast_path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from backtestr.data.validate import (
     check_symbol_values,
     check_volume,
 )
-from backtestr.errors import ConfigError, DataFormatError, did_you_mean
+from backtestr.errors import ConfigError, DataFormatError, FormatDetectionError, did_you_mean
 from backtestr.model.arrays import F64, BarArrays, DataKind, PriceSide, TickArrays
 from backtestr.model.timeframe import Timeframe
 
@@ -184,9 +185,10 @@ class MarketFileReader:
     def _detect_timeframe(self) -> None:
         if self.format.kind is not DataKind.BARS:
             return
-        for chunk in self._raw_chunks(min(self._chunk_rows, 2000)):
-            self.timeframe = _timeframe_of(chunk.ts_ns[:2000])
-            break
+        with contextlib.closing(self._raw_chunks(min(self._chunk_rows, 2000))) as head:  # type: ignore[type-var]
+            for chunk in head:
+                self.timeframe = _timeframe_of(chunk.ts_ns[:2000])
+                break
         if self.timeframe is not None:
             step = self.timeframe.duration_ns or 31 * 86_400 * NS_PER_SECOND
             self._gaps = GapFinder(max(TICK_GAP_NS, 3 * step))
@@ -268,7 +270,8 @@ class MarketFileReader:
 
     def _check_common(self, raw: RawChunk, state: _Progress, prices: F64, role: str) -> None:
         if raw.symbols:
-            check_symbol_values(raw.symbols, self.symbol, raw.where, [0] * len(raw.symbols))
+            values, rows = zip(*raw.symbols, strict=True)
+            check_symbol_values(list(values), self.symbol, raw.where, list(rows))
         if not state.level_checked and len(prices):
             check_price_level(prices, self.symbol, raw.where, role)
             state.level_checked = True
@@ -458,7 +461,9 @@ def open_market_file(
         plan = plan_parquet(file, forced=format, tz=tz, side=side)
     else:
         if format is not None and format.startswith("parquet"):
-            raise DataFormatError(file, f"this is a text file, not {format}", hint="Drop --format")
+            raise FormatDetectionError(
+                file, f"this is a text file, not {format}", hint="Drop --format"
+            )
         stream = raw.open()
         try:
             sample = stream.read(SAMPLE_BYTES)
