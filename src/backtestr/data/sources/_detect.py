@@ -79,7 +79,7 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
             path,
             "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
             line=sample[:nul].count(b"\n") + 1,
-            hint="Point the import at a CSV, Parquet, .gz or .zip file",
+            hint="Point the import at a CSV, Parquet, .gz or .zip file. " + formats_tried(),
         )
     try:
         text = sample.decode("utf-8-sig")
@@ -148,7 +148,7 @@ def _choose_delimiter(path: Path, lines: list[str], forced: str | None) -> str:
             "every line holds a single field; the delimiter looks wrong (expected ',', ';', "
             "tab or '|' between timestamp and prices)",
             line=1,
-            hint="Export the data as CSV with one column per field",
+            hint="Export the data as CSV with one column per field. " + formats_tried(),
         )
     first_bad = next(i for i, w in enumerate(widths) if w != widths[0])
     raise FormatDetectionError(
@@ -301,8 +301,13 @@ def _kind(path: Path, roles: dict[str, int], names: list[str], line: int) -> tup
         path,
         "no price columns: expected bid and ask (ticks) or open, high, low, close (bars)",
         line=line,
-        hint=_has(names),
+        hint=_has(names) + ". " + formats_tried(),
     )
+
+
+def formats_tried() -> str:
+    """The hint every detection failure ends with."""
+    return f"Formats tried: {', '.join(FORMATS)}; pass --format NAME to choose one"
 
 
 def _has(names: list[str]) -> str:
@@ -418,7 +423,7 @@ def _time_layout(
         + ", and epoch seconds/ms/µs/ns)",
         line=line,
         column=names[roles.get(column, 0)],
-        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994",
+        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994, or pass --format",
     )
 
 
