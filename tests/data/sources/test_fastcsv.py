@@ -113,3 +113,21 @@ def test_output_estimate_too_small_is_recounted() -> None:
     result = parse_ticks(head + tail)
     assert result is not None
     assert result[3] == 22_000 == count_lines(block(head + tail))
+
+
+def test_parallel_pieces_give_the_same_rows_as_one_piece() -> None:
+    rng = np.random.default_rng(3)
+    bids = rng.integers(100_000, 200_000, 80_000) / 1e5
+    lines = [
+        f"2019-02-04 00:00:{i % 60:02d}.{i % 1000:03d},{b},{b + 0.0001:.5f}"
+        for i, b in enumerate(bids)
+    ]
+    text = "\n".join(lines)  # ~3.5 MB, no final line end
+    one = parse_ticks(text)
+    assert one is not None
+    for threads in (2, 3):
+        many = parse_block(block(text), ord(","), TICK_KINDS, ISO.order, ISO.separator, 2, threads)
+        assert many is not None
+        assert many[3] == one[3] == 80_000
+        np.testing.assert_array_equal(many[0], one[0])
+        np.testing.assert_array_equal(many[1], one[1])

@@ -10,6 +10,7 @@ Arrow rejects a block, a precise Python re-scan of that block finds the first ba
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ _NUMBER = re.compile(
     r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity))\s*$", re.IGNORECASE
 )
 _MAX_LINE_BYTES = 1 << 20
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ def _fast_path(
         plan.time_layout.order,
         plan.time_layout.separator,
         int((kinds == KIND_NUMBER).sum()),
+        threads=_THREADS,
     )
 
 

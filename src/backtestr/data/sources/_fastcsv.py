@@ -13,6 +13,9 @@ work (decompression, writing the previous chunk).
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -38,6 +41,7 @@ KIND_CLOCK = 4  # time-of-day part
 
 _POW10 = np.array([10.0**k for k in range(23)])
 _HEAD_BYTES = 64 << 10
+_MIN_PIECE = 1 << 20
 
 
 @njit(cache=True, nogil=True)
@@ -158,29 +162,78 @@ def parse_block(
     order: int,
     separator: int,
     numeric: int,
+    threads: int = 1,
 ) -> tuple[I64, npt.NDArray[np.float64], bool, int] | None:
     """Parse a whole block of lines; ``None`` when the fast path cannot handle it.
 
     Returns (wall-clock or UTC ns, numeric values [column, row], zoned, line count). The output
     is sized from the line length of the block's head (no counting pass); if that estimate is too
-    small, the lines are counted and the block parsed again.
+    small, the lines are counted and the block parsed again. With ``threads`` > 1 a large block
+    is cut at line ends into that many pieces parsed in parallel (the kernel releases the GIL).
     """
     n = len(data)
     if n == 0:
         return None
+    cuts = [0]
+    for k in range(1, threads if n >= threads * _MIN_PIECE else 1):
+        at = k * n // threads
+        ends = np.flatnonzero(data[at : at + _MIN_PIECE] == 10)
+        if len(ends):
+            cuts.append(at + int(ends[0]) + 1)
+    cuts.append(n)
+    pieces = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
     head = data[:_HEAD_BYTES]
     per_line = len(head) / max(1, int(np.count_nonzero(head == 10)))
-    capacity = int(n / per_line * 1.25) + 64
+    capacities = [int((b - a) / per_line * 1.25) + 64 for a, b in pieces]
+    layout = (delimiter, kinds, order, separator)
     for attempt in range(2):
-        ts = np.empty(capacity, dtype=np.int64)
-        values = np.empty((numeric, capacity), dtype=np.float64)
-        rows, failed, zoned = _parse_segment(
-            data, 0, n, delimiter, kinds, order, separator, ts, values, 0, capacity, _POW10
-        )
-        if failed == -2 and attempt == 0:  # the head's lines were longer: count exactly
-            capacity = int(_count_lines(data, 0, n))
+        ts, values, firsts, results = _parse_pieces(data, pieces, capacities, layout, numeric)
+        if any(failed == -2 for _, failed, _ in results) and attempt == 0:
+            capacities = [int(_count_lines(data, a, b)) for a, b in pieces]
             continue
-        if failed != -1:
+        zones = {zoned for _, _, zoned in results if zoned >= 0}
+        if any(failed != -1 for _, failed, _ in results) or len(zones) > 1:
             return None
-        return ts[:rows], values[:, :rows], zoned == 1, int(rows)
+        rows = results[0][0]
+        for (parsed, _, _), first in zip(results[1:], firsts[1:], strict=True):
+            if first != rows:  # close the hole an over-estimate left
+                ts[rows : rows + parsed] = ts[first : first + parsed]
+                values[:, rows : rows + parsed] = values[:, first : first + parsed]
+            rows += parsed
+        return ts[:rows], values[:, :rows], zones == {1}, rows
     return None
+
+
+def _parse_pieces(
+    data: npt.NDArray[np.uint8],
+    pieces: list[tuple[int, int]],
+    capacities: list[int],
+    layout: tuple[int, npt.NDArray[np.int8], int, int],
+    numeric: int,
+) -> tuple[I64, npt.NDArray[np.float64], list[int], list[tuple[int, int, int]]]:
+    delimiter, kinds, order, separator = layout
+    total = sum(capacities)
+    ts = np.empty(total, dtype=np.int64)
+    values = np.empty((numeric, total), dtype=np.float64)
+    firsts = [sum(capacities[:i]) for i in range(len(pieces))]
+
+    def run(i: int) -> tuple[int, int, int]:
+        a, b = pieces[i]
+        rows, failed, zoned = _parse_segment(
+            data, a, b, delimiter, kinds, order, separator, ts, values,
+            firsts[i], firsts[i] + capacities[i], _POW10,
+        )  # fmt: skip
+        return int(rows), int(failed), int(zoned)
+
+    results = list(_pool().map(run, range(len(pieces)))) if len(pieces) > 1 else [run(0)]
+    return ts, values, firsts, results
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Created on first use, so importing the module starts no threads."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="backtestr-csv"))
+    return _POOL[0]
