@@ -75,26 +75,31 @@ def _first(mask: npt.NDArray[np.bool_]) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _first_not_positive(values):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # one pass, no temporaries: NaN fails `> 0`, inf is caught explicitly
+def _first_outside(values, low, allow_low):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """First index not in (low, inf) — or [low, inf) with ``allow_low`` — else -1; NaN is out.
+
+    The first loop has no early exit so that it vectorises; the slow search runs only on a hit.
+    """
+    bad = False
     for i in range(values.shape[0]):
         v = values[i]
-        if not (v > 0.0) or v == np.inf:
-            return i
-    return -1
-
-
-@njit(cache=True, nogil=True)
-def _first_bad_volume(values):  # type: ignore[no-untyped-def]  # pragma: no cover
+        bad |= (v < low) | (v == np.inf) | (v != v) | ((v == low) & (not allow_low))
+    if not bad:
+        return -1
     for i in range(values.shape[0]):
         v = values[i]
-        if not (v >= 0.0) or v == np.inf:
+        if v < low or v == np.inf or v != v or (v == low and not allow_low):
             return i
     return -1
 
 
 @njit(cache=True, nogil=True)
 def _first_step_back(ts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    back = False
+    for i in range(1, ts.shape[0]):  # vectorisable scan first, the search only on a hit
+        back |= ts[i] < ts[i - 1]
+    if not back:
+        return -1
     for i in range(1, ts.shape[0]):
         if ts[i] < ts[i - 1]:
             return i - 1
@@ -126,7 +131,7 @@ def _describe(value: float) -> str:
 
 def check_positive(values: F64, role: str, where: Location) -> None:
     """Prices must be finite and above zero."""
-    bad = int(_first_not_positive(values))
+    bad = int(_first_outside(values, 0.0, False))
     if bad >= 0:
         where.fail(
             bad,
@@ -138,7 +143,7 @@ def check_positive(values: F64, role: str, where: Location) -> None:
 
 def check_volume(values: F64, role: str, where: Location) -> None:
     """Volumes must be finite and not negative (missing volume is an error, write 0)."""
-    bad = int(_first_bad_volume(values))
+    bad = int(_first_outside(values, 0.0, True))
     if bad >= 0:
         value = float(values[bad])
         text = "is empty or NaN" if np.isnan(value) else f"{value:g} is negative or infinite"

@@ -28,8 +28,22 @@ def block(text: str) -> np.ndarray:
     return np.frombuffer(text.encode(), dtype=np.uint8)
 
 
-def parse_ticks(text: str) -> tuple[np.ndarray, np.ndarray, bool, int] | None:
-    return parse_block(block(text), ord(","), TICK_KINDS, ISO.order, ISO.separator, 2)
+def joined(
+    result: tuple[list[tuple[np.ndarray, np.ndarray]], bool, int] | None,
+) -> tuple[np.ndarray, np.ndarray, bool, int] | None:
+    """The pieces of a parse, end to end."""
+    if result is None:
+        return None
+    pieces, zoned, rows = result
+    ts = np.concatenate([t for t, _ in pieces])
+    values = np.concatenate([v for _, v in pieces], axis=1)
+    return ts, values, zoned, rows
+
+
+def parse_ticks(text: str, threads: int = 1) -> tuple[np.ndarray, np.ndarray, bool, int] | None:
+    return joined(
+        parse_block(block(text), ord(","), TICK_KINDS, ISO.order, ISO.separator, 2, threads)
+    )
 
 
 prices = st.builds(
@@ -70,8 +84,15 @@ def test_empty_numbers_are_missing_and_the_last_line_needs_no_line_end() -> None
 
 def test_split_date_and_time_columns_are_summed() -> None:
     kinds = np.array([KIND_DATE, KIND_CLOCK, KIND_NUMBER, KIND_SKIP], dtype=np.int8)
-    result = parse_block(
-        block("2019.02.04\t01:02:03.500\t1.1\tx\n"), 9, kinds, YMD_DOT.order, YMD_DOT.separator, 1
+    result = joined(
+        parse_block(
+            block("2019.02.04\t01:02:03.500\t1.1\tx\n"),
+            9,
+            kinds,
+            YMD_DOT.order,
+            YMD_DOT.separator,
+            1,
+        )
     )
     assert result is not None
     expected = np.datetime64("2019-02-04T01:02:03.500", "ns").astype(np.int64)
@@ -126,7 +147,7 @@ def test_parallel_pieces_give_the_same_rows_as_one_piece() -> None:
     one = parse_ticks(text)
     assert one is not None
     for threads in (2, 3):
-        many = parse_block(block(text), ord(","), TICK_KINDS, ISO.order, ISO.separator, 2, threads)
+        many = parse_ticks(text, threads)
         assert many is not None
         assert many[3] == one[3] == 80_000
         np.testing.assert_array_equal(many[0], one[0])

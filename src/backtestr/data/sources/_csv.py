@@ -95,9 +95,8 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunk, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
-            if chunk is not None:
-                yield chunk
+            chunks, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            yield from chunks
             line += lines
     finally:
         stream.close()
@@ -169,26 +168,26 @@ def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
 
 def _convert(
     path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
-) -> tuple[RawChunk | None, int]:
-    """Rows of one block and the number of physical lines it spans."""
+) -> tuple[list[RawChunk], int]:
+    """Rows of one block (one or more chunks) and the number of physical lines it spans."""
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     fast = _fast_path(block, plan)
     if fast is not None:
-        ts, matrix, zoned, lines = fast
+        pieces, zoned, lines = fast
         numeric_roles = sorted(
             (index, role)
             for role, index in plan.roles.items()
             if role not in ("time", "date", "clock", "symbol")
         )
-        values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
-        chunk = RawChunk(
-            ts if zoned else local_to_utc(ts, plan.zone),
-            values,
-            [],
-            Location(path, first_line, columns),
-            disk_bytes,
-        )
-        return chunk, lines
+        chunks = []
+        line = first_line
+        for ts, matrix in pieces:  # pieces parsed in parallel, each a run of whole lines
+            values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
+            where = Location(path, line, columns)
+            utc = ts if zoned else local_to_utc(ts, plan.zone)
+            chunks.append(RawChunk(utc, values, [], where, disk_bytes))
+            line += len(ts)
+        return chunks, lines
     lines = count_lines(np.frombuffer(block, dtype=np.uint8))
     try:
         table = _arrow_read(block, plan)
@@ -203,7 +202,7 @@ def _convert(
     if blank is not None:
         keep = ~blank
         if not keep.any():
-            return None, lines
+            return [], lines
         table = table.filter(pa.array(keep))
         where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
     ts = _timestamps(table, names, plan, where)
@@ -213,7 +212,7 @@ def _convert(
         if role not in ("time", "date", "clock", "symbol")
     }
     symbols = symbol_rows(table[names["symbol"]]) if "symbol" in plan.roles else []
-    return RawChunk(ts, values, symbols, where, disk_bytes), lines
+    return [RawChunk(ts, values, symbols, where, disk_bytes)], lines
 
 
 def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
@@ -227,7 +226,7 @@ def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
 
 def _fast_path(
     block: memoryview, plan: CsvPlan
-) -> tuple[I64, npt.NDArray[np.float64], bool, int] | None:
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
     """The compiled tokenizer, for plain files with template timestamps (most files)."""
     if plan.time_layout is None or "symbol" in plan.roles or len(plan.delimiter) != 1:
         return None

@@ -163,10 +163,11 @@ def parse_block(
     separator: int,
     numeric: int,
     threads: int = 1,
-) -> tuple[I64, npt.NDArray[np.float64], bool, int] | None:
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
     """Parse a whole block of lines; ``None`` when the fast path cannot handle it.
 
-    Returns (wall-clock or UTC ns, numeric values [column, row], zoned, line count). The output
+    Returns ([(wall-clock or UTC ns, numeric values [column, row]) per piece of consecutive
+    lines], zoned, line count). The output
     is sized from the line length of the block's head (no counting pass); if that estimate is too
     small, the lines are counted and the block parsed again. With ``threads`` > 1 a large block
     is cut at line ends into that many pieces parsed in parallel (the kernel releases the GIL).
@@ -194,13 +195,11 @@ def parse_block(
         zones = {zoned for _, _, zoned in results if zoned >= 0}
         if any(failed != -1 for _, failed, _ in results) or len(zones) > 1:
             return None
-        rows = results[0][0]
-        for (parsed, _, _), first in zip(results[1:], firsts[1:], strict=True):
-            if first != rows:  # close the hole an over-estimate left
-                ts[rows : rows + parsed] = ts[first : first + parsed]
-                values[:, rows : rows + parsed] = values[:, first : first + parsed]
-            rows += parsed
-        return ts[:rows], values[:, :rows], zones == {1}, rows
+        out = [
+            (ts[first : first + parsed], values[:, first : first + parsed])
+            for (parsed, _, _), first in zip(results, firsts, strict=True)
+        ]
+        return out, zones == {1}, sum(parsed for parsed, _, _ in results)
     return None
 
 
