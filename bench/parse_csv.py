@@ -9,6 +9,7 @@ Usage: ``./dev bench parse_csv [--rows N] [--repeat K]``
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -81,7 +82,7 @@ def time_pandas(path: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm.csv"
@@ -95,21 +96,28 @@ def main() -> None:
             f"file: {args.rows:,} rows, {size_mb:.0f} MB (written in "
             f"{time.perf_counter() - started:.1f} s)"
         )
-        best_ours = best_pandas = float("inf")
-        for _ in range(args.repeat):
+        ours_runs: list[float] = []
+        pandas_runs: list[float] = []
+        for _ in range(args.repeat):  # interleaved, so both see the same machine load
             seconds, rows = time_ours(path)
             assert rows == args.rows, rows
-            best_ours = min(best_ours, seconds)
+            ours_runs.append(seconds)
             seconds, rows = time_pandas(path)
             assert rows == args.rows, rows
-            best_pandas = min(best_pandas, seconds)
-        ours, theirs = args.rows / best_ours, args.rows / best_pandas
+            pandas_runs.append(seconds)
+        for label, runs in (
+            ("backtestr parse+validate", ours_runs),
+            ("pandas.read_csv (bare)", pandas_runs),
+        ):
+            best, median = min(runs), statistics.median(runs)
+            print(
+                f"{label:25s} best {best:5.2f} s = {args.rows / best / 1e6:5.2f} M rows/s "
+                f"({size_mb / best:4.0f} MB/s); median {median:5.2f} s"
+            )
         print(
-            f"backtestr parse+validate: {best_ours:6.2f} s  {ours / 1e6:6.2f} M rows/s  "
-            f"({size_mb / best_ours:.0f} MB/s)"
+            f"ratio ours/pandas (rows/s): best {min(pandas_runs) / min(ours_runs):.2f}x, "
+            f"median {statistics.median(pandas_runs) / statistics.median(ours_runs):.2f}x"
         )
-        print(f"pandas.read_csv (bare):   {best_pandas:6.2f} s  {theirs / 1e6:6.2f} M rows/s")
-        print(f"ratio (ours / pandas):    {ours / theirs:6.2f}x")
 
 
 if __name__ == "__main__":
