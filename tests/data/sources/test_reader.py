@@ -315,3 +315,36 @@ def test_progress_reports_bytes_up_to_the_file_size(write_file: WriteFile) -> No
         list(reader.chunks(on_progress=seen.append))
     assert seen[-1] == path.stat().st_size
     assert np.all(np.diff(seen) >= 0)
+
+
+def _peak_memory_reading(path: Path, chunk_rows: int) -> tuple[int, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with open_market_file(path, symbol="EURUSD", chunk_rows=chunk_rows) as reader:
+            rows = sum(len(chunk) for chunk in reader.chunks())  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return rows, peak
+
+
+def _minute_ticks(path: Path, count: int) -> Path:
+    minutes = np.arange(count, dtype=np.int64)
+    stamps = (np.datetime64("2019-02-04T00:00", "s") + minutes.astype("timedelta64[s]")).astype(str)
+    with path.open("w") as sink:
+        sink.write("timestamp,bid,ask\n")
+        sink.writelines(f"{s},1.1,1.2\n" for s in stamps)
+    return path
+
+
+def test_memory_stays_bounded_by_chunk_rows_not_file_size(tmp_path: Path) -> None:
+    small = _minute_ticks(tmp_path / "small.csv", 50_000)
+    big = _minute_ticks(tmp_path / "big.csv", 400_000)
+    _peak_memory_reading(small, 10_000)  # load the compiled kernels before measuring
+    rows_small, peak_small = _peak_memory_reading(small, 10_000)
+    rows_big, peak_big = _peak_memory_reading(big, 10_000)
+    assert (rows_small, rows_big) == (50_000, 400_000)
+    assert peak_big < 1.5 * peak_small  # eight times the rows, about the same memory
+    assert peak_big < big.stat().st_size / 3
