@@ -18,7 +18,6 @@ from backtestr.data.sources._formats import (
     FORMATS,
     SIDED_BAR_ROLES,
     SourceFormat,
-    known_column_names,
     normalize_header,
     role_of,
 )
@@ -42,6 +41,11 @@ _EST = Zone.fixed("EST (UTC-5, no daylight saving)", -5)
 # formats whose delimiter is fixed by the vendor: forcing them on another delimiter must fail
 _FIXED_DELIMITER = {"histdata-ticks": ",", "histdata-bars": ";"}
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_KNOWN_COLUMNS = (
+    "Known columns: timestamp (or time, date, datetime), bid, ask, bid_volume, ask_volume, "
+    "open, high, low, close, volume (or tickvol), bid_open … ask_close, symbol; ignored: "
+    "openinterest, spread, flags, last, adj_close. Rename or remove the column"
+)
 _EPOCH = re.compile(r"^\s*\d{9,19}(\.\d+)?\s*$")
 
 
@@ -70,11 +74,12 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if not at_eof:
         cut = sample.rfind(b"\n")
         sample = sample[: cut + 1] if cut >= 0 else sample
-    if b"\x00" in sample:
+    if (nul := sample.find(b"\x00")) >= 0:
         raise FormatDetectionError(
             path,
             "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
-            hint="Point the import at a CSV, Parquet, .gz or .zip file",
+            line=sample[:nul].count(b"\n") + 1,
+            hint="Point the import at a CSV, Parquet, .gz or .zip file. " + formats_tried(),
         )
     try:
         text = sample.decode("utf-8-sig")
@@ -95,7 +100,16 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    lines = [line.rstrip("\r") for line in lines]
+    for number, text_line in enumerate(lines, start=1):
+        if "\r" in text_line:
+            raise FormatDetectionError(
+                path,
+                "a bare carriage return inside the line (mixed line endings)",
+                line=number,
+                hint="Convert the line endings to LF or CRLF",
+            )
+    return lines
 
 
 def side_from_name(path: Path) -> PriceSide | None:
@@ -134,7 +148,7 @@ def _choose_delimiter(path: Path, lines: list[str], forced: str | None) -> str:
             "every line holds a single field; the delimiter looks wrong (expected ',', ';', "
             "tab or '|' between timestamp and prices)",
             line=1,
-            hint="Export the data as CSV with one column per field",
+            hint="Export the data as CSV with one column per field. " + formats_tried(),
         )
     first_bad = next(i for i, w in enumerate(widths) if w != widths[0])
     raise FormatDetectionError(
@@ -162,15 +176,20 @@ def _detect_layout(values: list[str]) -> DateLayout | None:
 def _header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     roles: dict[str, int] = {}
     volumes: list[int] = []
+    # an unnamed first column is the time index (backtesting.py's EURUSD.csv), unless another
+    # column is the time: then it is a pandas row number and is ignored
+    named_time = any(role_of(n) in ("time", "date") for n in names[1:])
     for index, name in enumerate(names):
-        role = "time" if index == 0 and normalize_header(name) == "" else role_of(name)
+        role = role_of(name)
+        if index == 0 and normalize_header(name) == "":
+            role = "ignore" if named_time else "time"
         if role is None:
             raise DataFormatError(
                 path,
                 f"unknown column '{name.strip()}'",
                 line=line,
                 column=name.strip(),
-                hint="Rename it to one of: " + ", ".join(known_column_names()),
+                hint=_KNOWN_COLUMNS,
             )
         if role == "ignore":
             continue
@@ -203,7 +222,8 @@ def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dic
     if parse_timestamps(first, compact).bad_row < 0 and " " in fields[0].strip():
         names = ["time", "open", "high", "low", "close", "volume"]
         if n in (3, 4) and len(fields[0].strip()) == 18:
-            return "histdata-ticks", {r: i for i, r in enumerate(["time", "bid", "ask", "volume"])}
+            tick_roles = ["time", "bid", "ask", "volume"][:n]
+            return "histdata-ticks", {r: i for i, r in enumerate(tick_roles)}
         if n in (5, 6):
             return "histdata-bars", {r: i for i, r in enumerate(names[:n])}
     ymd_dot = next(layout for layout in LAYOUTS if layout.name == "ymd-dot")
@@ -281,8 +301,13 @@ def _kind(path: Path, roles: dict[str, int], names: list[str], line: int) -> tup
         path,
         "no price columns: expected bid and ask (ticks) or open, high, low, close (bars)",
         line=line,
-        hint=_has(names),
+        hint=_has(names) + ". " + formats_tried(),
     )
+
+
+def formats_tried() -> str:
+    """The hint every detection failure ends with."""
+    return f"Formats tried: {', '.join(FORMATS)}; pass --format NAME to choose one"
 
 
 def _has(names: list[str]) -> str:
@@ -306,7 +331,8 @@ def plan_csv(
         raise DataFormatError(path, "the file holds no data lines", hint="Export the data again")
     delimiter = _choose_delimiter(path, body[:50], _FIXED_DELIMITER.get(forced or ""))
     first = _split(body[0], delimiter)
-    has_header = not (first[0].strip() and _looks_like_time(first[0]))
+    all_numbers = all(_NUMBER.match(f) for f in first)
+    has_header = not all_numbers and not (first[0].strip() and _looks_like_time(first[0]))
     header_line = skip + 1
     if has_header:
         names = [n.strip().strip("\ufeff") for n in first]
@@ -397,7 +423,7 @@ def _time_layout(
         + ", and epoch seconds/ms/µs/ns)",
         line=line,
         column=names[roles.get(column, 0)],
-        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994",
+        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994, or pass --format",
     )
 
 
