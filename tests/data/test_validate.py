@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WriteFile
 
 from backtestr.data.sources import CrossedQuotes, open_market_file
 from backtestr.data.validate import (
@@ -18,6 +17,7 @@ from backtestr.data.validate import (
     check_symbol_in_name,
 )
 from backtestr.errors import DataFormatError
+from tests.data.conftest import WriteFile
 
 NS_MIN = 60 * 10**9
 BARS = "timestamp,open,high,low,close,volume\n"
