@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import WriteFile
+from source_files import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError

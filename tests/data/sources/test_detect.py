@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import WriteFile
+from source_files import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError, FormatDetectionError

@@ -10,8 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import WriteFile
-from source_files import ns, read_bars, read_ticks
+from source_files import WriteFile, ns, read_bars, read_ticks
 
 from backtestr.data.sources import FORMATS, CrossedQuotes, open_market_file
 from backtestr.errors import ConfigError, DataFormatError
