@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from backtestr.data.validate import (
 from backtestr.errors import DataFormatError
 from tests.data.conftest import WriteFile
 
+WriteFile = Callable[..., Path]  # the write_file fixture
 NS_MIN = 60 * 10**9
 BARS = "timestamp,open,high,low,close,volume\n"
 TICKS = "timestamp,bid,ask\n"

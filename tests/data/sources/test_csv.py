@@ -9,7 +9,7 @@ import pytest
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError
-from tests.data.conftest import WriteFile
+from tests.data.sources.source_files import WriteFile
 
 HEADER = "timestamp,bid,ask\n"
 

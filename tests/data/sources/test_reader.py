@@ -14,8 +14,7 @@ import pytest
 from backtestr.data.sources import FORMATS, CrossedQuotes, open_market_file
 from backtestr.errors import ConfigError, DataFormatError
 from backtestr.model import DataKind, PriceSide, Timeframe
-from tests.data.conftest import WriteFile
-from tests.data.sources.source_files import ns, read_bars, read_ticks
+from tests.data.sources.source_files import WriteFile, ns, read_bars, read_ticks
 
 TICKS = (
     "timestamp,bid,ask,volume\n"
