@@ -1,4 +1,9 @@
 """Imports every command module so that each registers its commands on the root group."""
 
 # One line per command module; keep sorted.
-from backtestr.cli import data, demo  # noqa: F401
+import backtestr.cli.data
+import backtestr.cli.demo
+import backtestr.cli.settings
+import backtestr.cli.telemetry
+import backtestr.cli.update
+import backtestr.cli.version  # noqa: F401
