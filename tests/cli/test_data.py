@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from backtestr.cli import EXIT_CONFIG_ERROR, EXIT_DATA_ERROR, main
-from tests.helpers import write_csv
+from tests.helpers import real_file, write_csv
 
 HEADER = "timestamp,bid,ask,bid_volume,ask_volume\n"
 
@@ -153,3 +153,13 @@ def test_bars_for_a_range_without_data_warn_and_say_what_is_stored(
     assert "Warning: no H1 bid bars of EURUSD in that range" in captured.err
     assert "ticks quote 2019-02-04T00:00:30Z → 2019-02-04T00:02:30Z" in captured.err
     assert pd.read_csv(out).empty
+
+
+def test_import_summary_says_where_the_gaps_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = real_file("backtesting_py/EURUSD.csv")  # hourly bars with two holiday closures
+    assert run(tmp_path / "home", "data", "import", str(source), "-s", "EURUSD") == 0
+    out = capsys.readouterr().out
+    assert "2 (at: 2017-12-22T21:00:00Z → 2017-12-25T22:00:00Z, " in out
+    assert "2017-12-29T21:00:00Z → 2018-01-01T22:00:00Z)" in out

@@ -132,7 +132,7 @@ def _print_summary(summary: ImportSummary) -> None:
     table.add_row("format", summary.format)
     table.add_row("rows read / kept", f"{summary.rows_read:,} / {summary.rows_kept:,}")
     table.add_row("range (UTC)", f"{iso(summary.first_ns)} → {iso(summary.last_ns)}")
-    table.add_row("gaps found", f"{len(summary.gaps):,}")
+    table.add_row("gaps found", _gaps_text(summary.gaps))
     table.add_row("duplicates dropped", f"{summary.duplicates_dropped:,}")
     if summary.crossed_quotes:
         table.add_row("crossed quotes", f"{summary.crossed_quotes:,} ({summary.crossed_action})")
@@ -317,6 +317,16 @@ def bars_command(
         return
     first, last = iso(int(bars.ts_ns[0])), iso(int(bars.ts_ns[-1]))
     console.print(f"Wrote {len(bars):,} {frame} {price} bars ({first} → {last}) to {path}")
+
+
+def _gaps_text(gaps: tuple[tuple[int, int], ...], shown: int = 3) -> str:
+    """The gap count and the longest few gaps, so a trader can see where data is missing."""
+    if not gaps:
+        return "0"
+    longest = sorted(gaps, key=lambda gap: gap[1] - gap[0], reverse=True)[:shown]
+    spans = ", ".join(f"{iso(start)} → {iso(stop)}" for start, stop in sorted(longest))
+    label = "longest" if len(gaps) > shown else "at"
+    return f"{len(gaps):,} ({label}: {spans})"
 
 
 def _spec_text(value: object) -> str:
