@@ -163,3 +163,21 @@ def test_import_summary_says_where_the_gaps_are(
     out = capsys.readouterr().out
     assert "2 (at: 2017-12-22T21:00:00Z → 2017-12-25T22:00:00Z, " in out
     assert "2017-12-29T21:00:00Z → 2018-01-01T22:00:00Z)" in out
+
+
+def test_an_internal_error_leaves_a_crash_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backtestr.data.store import Store
+
+    def broken(self: Store, symbol: str | None = None) -> list[object]:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(Store, "datasets", broken)
+    home = tmp_path / "home"
+    assert run(home, "data", "list") == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err
+    reports = list(home.rglob("crash-*.json"))
+    assert len(reports) == 1
+    assert "simulated bug" in reports[0].read_text()

@@ -18,7 +18,6 @@ from backtestr.data.validate import (
     check_symbol_in_name,
 )
 from backtestr.errors import DataFormatError
-from tests.data.conftest import WriteFile
 
 WriteFile = Callable[..., Path]  # the write_file fixture
 NS_MIN = 60 * 10**9
