@@ -181,3 +181,27 @@ def test_an_internal_error_leaves_a_crash_report(
     reports = list(home.rglob("crash-*.json"))
     assert len(reports) == 1
     assert "simulated bug" in reports[0].read_text()
+
+
+def test_fx_pair_keeps_its_built_in_specification_with_matching_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD", "--currency", "USD") == 0
+    capsys.readouterr()
+    assert run(home, "data", "info", "EURUSD", "--json") == 0
+    spec = json.loads(capsys.readouterr().out)["instrument"]
+    assert (spec["pip_size"], spec["contract_size"], spec["asset_class"]) == (0.0001, 1e5, "fx")
+
+
+def test_fx_pair_refuses_options_that_contradict_its_specification(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    code = run(home, "data", "import", str(source), "-s", "EURUSD", "--pip-size", "0.01")
+    assert code == EXIT_CONFIG_ERROR
+    assert "--pip-size 0.01 (it is 0.0001)" in capsys.readouterr().err
+    assert run(home, "data", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []

@@ -19,8 +19,13 @@ from backtestr.cli._common import (
 )
 from backtestr.data.export import write_bars
 from backtestr.data.importer import ImportSummary
-from backtestr.data.instruments import custom_instrument, instrument_to_dict
+from backtestr.data.instruments import (
+    custom_instrument,
+    default_instrument,
+    instrument_to_dict,
+)
 from backtestr.data.sources import FORMATS, CrossedQuotes
+from backtestr.errors import ConfigError
 from backtestr.model import Instrument, PriceSide, Timeframe, is_fx_symbol, normalize_symbol
 
 
@@ -76,14 +81,7 @@ def import_command(
     All files are imported as one change: if any is invalid, nothing is stored.
     """
     name = normalize_symbol(symbol)
-    instrument: Instrument | None = None
-    if currency is not None or (not is_fx_symbol(name) and (pip_size or contract_size)):
-        instrument = custom_instrument(
-            name,
-            currency=currency or "USD",
-            pip_size=pip_size or 0.01,
-            contract_size=contract_size or 1.0,
-        )
+    instrument = _instrument_from_options(name, currency, pip_size, contract_size)
     with open_store(ctx) as store, ProgressBars(f"Importing {name}") as progress:
         summaries = store.import_files(
             [Path(p) for p in paths],
@@ -101,6 +99,46 @@ def import_command(
         return
     for summary in summaries:
         _print_summary(summary)
+
+
+def _instrument_from_options(
+    name: str, currency: str | None, pip_size: float | None, contract_size: float | None
+) -> Instrument | None:
+    """The specification the options describe; ``None`` keeps the stored or built-in one.
+
+    FX pairs ship with a specification: options that contradict it are refused rather than
+    turning EURUSD into a 1-unit, 0.01-pip instrument.
+    """
+    if currency is None and pip_size is None and contract_size is None:
+        return None
+    if not is_fx_symbol(name):
+        return custom_instrument(
+            name,
+            currency=currency or "USD",
+            pip_size=pip_size or 0.01,
+            contract_size=contract_size or 1.0,
+        )
+    built_in = default_instrument(name)
+    given = {"--currency": currency, "--pip-size": pip_size, "--contract-size": contract_size}
+    known = {
+        "--currency": built_in.quote_currency,
+        "--pip-size": built_in.pip_size,
+        "--contract-size": built_in.contract_size,
+    }
+    wrong = [
+        f"{option} {value} (it is {known[option]})"
+        for option, value in given.items()
+        if value is not None
+        and str(value).upper() != str(known[option]).upper()
+        and not (isinstance(value, float) and value == known[option])
+    ]
+    if wrong:
+        raise ConfigError(
+            f"{name} is an FX pair with a built-in specification; it contradicts "
+            + ", ".join(wrong)
+            + ". Leave these options out (they are for symbols such as stocks or indices)."
+        )
+    return None
 
 
 def _summary_dict(summary: ImportSummary) -> dict[str, object]:
