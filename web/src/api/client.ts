@@ -1,0 +1,139 @@
+// The one place the browser talks to the server. The access token travels as a cookie that the
+// server set when the page was first opened, so requests here carry no secret of their own.
+
+import type {
+  BarsPage,
+  Dataset,
+  ErrorBody,
+  ImportOptions,
+  ImportProgress,
+  ImportSummary,
+  SourceFormat,
+} from "./types";
+
+/** A refusal from the server, with its status and structured body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: ErrorBody;
+
+  constructor(status: number, body: ErrorBody) {
+    super(body.message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+type Fetch = typeof fetch;
+type EventSourceFactory = (url: string) => EventSource;
+
+export interface BarsQuery {
+  symbol: string;
+  timeframe: string;
+  side?: string;
+  to?: number; // UTC epoch seconds, exclusive
+  limit?: number;
+}
+
+export class ApiClient {
+  private readonly fetchImpl: Fetch;
+  private readonly openEvents: EventSourceFactory;
+
+  constructor(
+    fetchImpl: Fetch = (input, init) => fetch(input, init),
+    openEvents: EventSourceFactory = (url) => new EventSource(url),
+  ) {
+    this.fetchImpl = fetchImpl;
+    this.openEvents = openEvents;
+  }
+
+  datasets(): Promise<Dataset[]> {
+    return this.json<Dataset[]>("/api/datasets");
+  }
+
+  formats(): Promise<SourceFormat[]> {
+    return this.json<SourceFormat[]>("/api/formats");
+  }
+
+  timeframes(): Promise<string[]> {
+    return this.json<string[]>("/api/timeframes");
+  }
+
+  removeDataset(symbol: string, kind?: string): Promise<unknown> {
+    const query = kind ? `?kind=${encodeURIComponent(kind)}` : "";
+    return this.json(`/api/datasets/${encodeURIComponent(symbol)}${query}`, { method: "DELETE" });
+  }
+
+  bars(query: BarsQuery): Promise<BarsPage> {
+    const params = new URLSearchParams({ symbol: query.symbol, timeframe: query.timeframe });
+    if (query.side) params.set("side", query.side);
+    if (query.to !== undefined) params.set("to", String(query.to));
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    return this.json<BarsPage>(`/api/bars?${params.toString()}`);
+  }
+
+  /** Upload a file and import it; resolves with the summary, rejects with an ApiError. */
+  async importFile(
+    file: File,
+    options: ImportOptions,
+    onProgress: (progress: ImportProgress) => void = () => undefined,
+  ): Promise<ImportSummary> {
+    const form = new FormData();
+    form.set("file", file, file.name);
+    form.set("symbol", options.symbol);
+    if (options.format) form.set("format", options.format);
+    if (options.side) form.set("side", options.side);
+    if (options.timeframe) form.set("timeframe", options.timeframe);
+    const started = await this.json<{ job_id: string }>("/api/imports", {
+      method: "POST",
+      body: form,
+    });
+    await this.followEvents(`/api/imports/${started.job_id}/events`, onProgress);
+    for (;;) {
+      const result = await this.json<{ state: string; summary?: ImportSummary }>(
+        `/api/imports/${started.job_id}`,
+      );
+      if (result.summary) return result.summary;
+      await new Promise((wake) => setTimeout(wake, 200)); // the stream broke early: poll
+    }
+  }
+
+  /** Resolve when the job's event stream reports `done`; report progress on the way. */
+  private followEvents(url: string, onProgress: (progress: ImportProgress) => void): Promise<void> {
+    return new Promise((resolve) => {
+      const source = this.openEvents(url);
+      source.addEventListener("progress", (event) => {
+        const data = JSON.parse((event as MessageEvent<string>).data) as {
+          progress: ImportProgress | null;
+        };
+        if (data.progress) onProgress(data.progress);
+      });
+      const finish = (): void => {
+        source.close();
+        resolve();
+      };
+      source.addEventListener("done", finish);
+      // a broken stream is not the outcome: the result request that follows tells what happened
+      source.addEventListener("error", finish);
+    });
+  }
+
+  private async json<T>(url: string, init?: RequestInit): Promise<T> {
+    const response = await this.fetchImpl(url, { credentials: "same-origin", ...init });
+    const text = await response.text();
+    const body: unknown = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new ApiError(response.status, toErrorBody(body, response.status));
+    return body as T;
+  }
+}
+
+function toErrorBody(body: unknown, status: number): ErrorBody {
+  if (body && typeof body === "object" && "message" in body) {
+    const candidate = body as Partial<ErrorBody> & { detail?: unknown };
+    return { ...candidate, error: candidate.error ?? "Error", message: String(candidate.message) };
+  }
+  if (body && typeof body === "object" && "detail" in body) {
+    return { error: "Error", message: String((body as { detail: unknown }).detail) };
+  }
+  return { error: "Error", message: `The server answered ${status}.` };
+}
