@@ -61,7 +61,9 @@ export class CandleChart {
       lastValueVisible: false,
       priceLineVisible: false,
     });
-    this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    // candles in the upper part, volume in the bottom fifth, so that they do not overlap
+    this.chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 } });
+    this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
   }
 

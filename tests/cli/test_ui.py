@@ -1,0 +1,48 @@
+"""``backtestr ui``: starts the real server on 127.0.0.1 and prints the address with the token."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from backtestr.server.runner import free_port
+
+
+def test_ui_serves_on_loopback_with_the_printed_token(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backtestr", "ui", "--no-browser", "--port", str(port),
+         "--home", str(tmp_path / "home")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                break
+            match = re.search(rf"http://127\.0\.0\.1:{port}/\?token=(\S+)", line)
+            url = match.group(0) if match else None
+        assert url is not None, "the address with the token was not printed"
+        token = url.rsplit("=", 1)[1]
+        base = f"http://127.0.0.1:{port}"
+        assert httpx2.get(f"{base}/api/datasets").status_code == 401
+        answer = httpx2.get(f"{base}/api/datasets", headers={"X-Backtestr-Token": token})
+        assert (answer.status_code, answer.json()) == (200, [])
+        with httpx2.Client(base_url=base) as browser:
+            first = browser.get(f"/?token={token}")
+            assert first.status_code == 303  # token swapped for a cookie
+            assert browser.get("/api/formats").status_code == 200
+        assert (tmp_path / "home" / "catalog.duckdb").exists()
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)  # also closes the pipe

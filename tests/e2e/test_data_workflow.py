@@ -1,0 +1,133 @@
+"""The seed's "data import and validation" flow in a real browser (seed section 2)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from backtestr.server.runner import BackgroundServer
+
+if TYPE_CHECKING := False:  # pragma: no cover
+    from playwright.sync_api import Page
+
+SCREENSHOTS = os.environ.get("BACKTESTR_SCREENSHOTS")
+
+
+def valid_csv(path: Path, days: int = 2) -> Path:
+    """M1 bid bars of a gently trending EURUSD-like series, as a generic CSV."""
+    start = pd.Timestamp("2019-02-04", tz="UTC")
+    lines = ["timestamp,open,high,low,close,volume"]
+    price = 1.1450
+    for minute in range(days * 1440):
+        stamp = start + pd.Timedelta(minutes=minute)
+        drift = 0.00002 * ((minute // 90) % 7 - 3)
+        close = price + drift
+        high, low = max(price, close) + 0.00008, min(price, close) - 0.00007
+        lines.append(
+            f"{stamp:%Y-%m-%d %H:%M},{price:.5f},{high:.5f},{low:.5f},{close:.5f},{minute % 50 + 1}"
+        )
+        price = close
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def invalid_csv(path: Path) -> Path:
+    path.write_text(
+        "timestamp,open,high,low,close\n"
+        "2019-02-04 00:00,1.14500,1.14520,1.14490,1.14510\n"
+        "2019-02-04 00:01,1.14510,1.14400,1.14500,1.14505\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_data_import_and_validation(page: Page, server: BackgroundServer, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("import-data-button").click()
+    page.get_by_test_id("file-input").set_input_files(invalid_csv(tmp_path / "invalid.csv"))
+    page.get_by_test_id("import-confirm").click()
+    error = page.get_by_test_id("error-message")
+    expect(error).to_contain_text("Invalid data format")
+    expect(error).to_contain_text("invalid.csv line 3")
+
+    page.get_by_test_id("file-input").set_input_files(valid_csv(tmp_path / "valid.csv"))
+    page.get_by_test_id("import-confirm").click()
+    expect(page.get_by_test_id("import-status")).to_contain_text("Import completed")
+    expect(page.get_by_test_id("import-status")).to_contain_text("2,880 M1 bars")
+    expect(error).to_be_hidden()
+
+    chart = page.get_by_test_id("chart-canvas")
+    expect(chart).to_be_visible()
+    candle_count = page.get_by_test_id("candle-count")
+    expect(candle_count).to_have_text("48")  # two days of H1 bars
+    assert int(candle_count.text_content() or "0") > 0
+    expect(chart).to_have_attribute("data-last-price", re.compile(r"^1\.1\d+$"))
+    expect(chart.locator("canvas").first).to_be_visible()
+
+    page.get_by_test_id("import-close").click()
+    page.get_by_test_id("timeframe-M15").click()
+    expect(candle_count).to_have_text("192")
+    expect(page.get_by_test_id("library-entry-EURUSD")).to_contain_text("2,880 rows")
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "data-and-chart.png"))
+
+
+def test_removing_a_symbol_empties_the_library(
+    page: Page, server: BackgroundServer, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("import-data-button").click()
+    page.get_by_test_id("file-input").set_input_files(valid_csv(tmp_path / "EURUSD_M1.csv", days=1))
+    page.get_by_test_id("import-confirm").click()
+    expect(page.get_by_test_id("import-status")).to_contain_text("Import completed")
+    page.get_by_test_id("import-close").click()
+    remove = page.get_by_test_id("remove-dataset-EURUSD")
+    remove.click()
+    expect(remove).to_have_text("Click again to delete")
+    remove.click()
+    expect(page.get_by_test_id("library-empty")).to_be_visible()
+    expect(page.get_by_test_id("candle-count")).to_have_text("0")
+
+
+def test_a_page_on_another_origin_cannot_reach_the_server(
+    page: Page, server: BackgroundServer
+) -> None:
+    # a cross-origin page in the same browser (which holds the token cookie) tries to read and
+    # to post: the browser blocks the read, and the server refuses both before doing anything
+    api = f"{server.settings.base_url}/api/datasets"
+    foreign = page.context.new_page()
+    foreign.route(
+        "http://evil.example/",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>hi</p>"),
+    )
+    foreign.goto("http://evil.example/")
+    outcome = foreign.evaluate(
+        """async (url) => {
+            try { const r = await fetch(url, {credentials: 'include'}); return 'read ' + r.status; }
+            catch (e) { return 'blocked'; }
+        }""",
+        api,
+    )
+    assert outcome == "blocked"
+    # a "simple" POST needs no CORS preflight, so only the server's Origin check stops it (when
+    # Chromium's private-network protection does not block it first)
+    sent = foreign.evaluate(
+        """async (url) => {
+            try {
+                const form = new FormData();
+                form.set('symbol', 'EURUSD');
+                form.set('file', new Blob(['timestamp,bid,ask\\n']), 'EURUSD.csv');
+                const r = await fetch(url, {method: 'POST', mode: 'no-cors',
+                                            credentials: 'include', body: form});
+                return r.type;
+            } catch (e) { return 'blocked'; }
+        }""",
+        api.replace("datasets", "imports"),
+    )
+    assert sent in ("opaque", "blocked")
+    assert not list((server.settings.home / "staging").iterdir())
