@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from backtestr.server.runner import BackgroundServer
+from tests.helpers import real_file
 
 if TYPE_CHECKING := False:  # pragma: no cover
     from playwright.sync_api import Page
@@ -131,3 +133,44 @@ def test_a_page_on_another_origin_cannot_reach_the_server(
     )
     assert sent in ("opaque", "blocked")
     assert not list((server.settings.home / "staging").iterdir())
+
+
+@pytest.mark.realdata
+def test_real_dukascopy_minutes_chart_in_every_timeframe(
+    page: Page, server: BackgroundServer
+) -> None:
+    from playwright.sync_api import expect
+
+    source = real_file("dukascopy_eurusd/EURUSD_M1_BID_20190204-20190205_UTC.csv")
+    page.get_by_test_id("import-data-button").click()
+    page.get_by_test_id("file-input").set_input_files(source)
+    expect(page.get_by_test_id("import-symbol")).to_have_value("EURUSD")
+    page.get_by_test_id("import-confirm").click()
+    expect(page.get_by_test_id("import-status")).to_contain_text(
+        "Import completed: EURUSD, 2,880 M1 bars, 2019-02-04 00:00:00 → 2019-02-05 23:59:00 UTC"
+    )
+    page.get_by_test_id("import-close").click()
+    count = page.get_by_test_id("candle-count")
+    chart = page.get_by_test_id("chart-canvas")
+    expect(count).to_have_text("48")
+    # the last H1 bar closes where the file's last minute closes
+    last_close = source.read_text(encoding="utf-8").strip().rsplit("\n", 1)[1].split(",")[4]
+    expect(chart).to_have_attribute("data-last-price", str(float(last_close)))
+    for timeframe, bars in (("M5", "576"), ("H4", "12"), ("M1", "2000")):
+        page.get_by_test_id(f"timeframe-{timeframe}").click()
+        expect(count).to_have_text(bars)
+    # M1 holds more than one page: scrolling back to the oldest bar pages the rest in
+    box = chart.bounding_box()
+    assert box is not None
+    for _ in range(30):
+        if count.text_content() == "2880":
+            break
+        page.mouse.move(box["x"] + 100, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] - 100, box["y"] + box["height"] / 2, steps=4)
+        page.mouse.up()
+    expect(count).to_have_text("2880")
+    if SCREENSHOTS:
+        page.get_by_test_id("timeframe-M15").click()
+        expect(count).to_have_text("192")
+        page.screenshot(path=str(Path(SCREENSHOTS) / "real-eurusd-m15.png"))
