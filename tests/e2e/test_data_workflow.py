@@ -145,6 +145,8 @@ def test_real_dukascopy_minutes_chart_in_every_timeframe(
     page.get_by_test_id("import-data-button").click()
     page.get_by_test_id("file-input").set_input_files(source)
     expect(page.get_by_test_id("import-symbol")).to_have_value("EURUSD")
+    expect(page.get_by_test_id("import-detected")).to_have_text("Detected: generic-bars (M1 bid)")
+    expect(page.get_by_test_id("import-format")).to_have_value("generic-bars")
     page.get_by_test_id("import-confirm").click()
     expect(page.get_by_test_id("import-status")).to_contain_text(
         "Import completed: EURUSD, 2,880 M1 bars, 2019-02-04 00:00:00 → 2019-02-05 23:59:00 UTC"

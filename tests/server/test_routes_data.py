@@ -197,3 +197,32 @@ def test_the_store_is_held_only_while_the_app_runs(settings: object) -> None:
     with TestClient(app, base_url=BASE_URL):
         assert (settings.home / "catalog.duckdb").exists()
     Store.open(settings.home).close()  # the lock was released on shutdown
+
+
+def test_the_format_is_detected_from_a_sample(client: TestClient) -> None:
+    sample = b"timestamp,open,high,low,close\n" + b"".join(
+        f"2019-02-04 00:{minute:02d},1.1,1.2,1.0,1.15\n".encode() for minute in range(30)
+    )
+    response = client.post(
+        "/api/formats/detect",
+        files={"sample": ("EURUSD_ask.csv", sample, "text/csv")},
+        data={"symbol": "EURUSD"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() | {"description": ""} == {
+        "format": "generic-bars",
+        "kind": "bars",
+        "description": "",
+        "side": "ask",
+        "timeframe": "M1",
+    }
+    assert not list((client.app.state.store.home / "staging").iterdir())  # type: ignore[attr-defined]
+
+
+def test_an_unrecognisable_sample_is_a_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/formats/detect",
+        files={"sample": ("notes.csv", b"hello,world\nfoo,bar\n", "text/csv")},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("Invalid data format: notes.csv")

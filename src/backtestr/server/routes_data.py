@@ -19,7 +19,7 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from backtestr.data.sources import FORMATS
+from backtestr.data.sources import FORMATS, open_market_file
 from backtestr.errors import ConfigError, NoDataError
 from backtestr.model import PriceSide, Timeframe
 from backtestr.server.jobs import Job, JobRegistry, JobState
@@ -38,6 +38,7 @@ __all__ = ["data_router"]
 _COPY_CHUNK_BYTES = 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_BARS_PER_REQUEST = 50_000
+_DETECT_SAMPLE_BYTES = 1024 * 1024
 
 
 def data_router() -> APIRouter:
@@ -46,6 +47,28 @@ def data_router() -> APIRouter:
     @router.get("/formats")
     def list_formats() -> list[JsonObject]:
         return [format_payload(source_format) for source_format in FORMATS.values()]
+
+    @router.post("/formats/detect")
+    def detect_format(
+        request: Request,
+        sample: Annotated[UploadFile, File()],
+        symbol: Annotated[str, Form()] = "EURUSD",
+    ) -> JsonObject:
+        """What the importer would make of a file, from its first lines (sent by the browser)."""
+        folder = _settings(request).home / "staging" / f"detect-{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        try:
+            path = _save_upload(sample, folder, _DETECT_SAMPLE_BYTES)
+            with open_market_file(path, symbol=symbol or "EURUSD") as reader:
+                return {
+                    "format": reader.format.name,
+                    "kind": reader.format.kind.value,
+                    "description": reader.format.description,
+                    "side": None if reader.side is None else reader.side.value,
+                    "timeframe": None if reader.timeframe is None else reader.timeframe.name,
+                }
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     @router.get("/timeframes")
     def list_timeframes() -> list[str]:

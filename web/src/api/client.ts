@@ -4,6 +4,7 @@
 import type {
   BarsPage,
   Dataset,
+  DetectedFormat,
   ErrorBody,
   ImportOptions,
   ImportProgress,
@@ -53,6 +54,20 @@ export class ApiClient {
 
   formats(): Promise<SourceFormat[]> {
     return this.json<SourceFormat[]>("/api/formats");
+  }
+
+  /**
+   * Detect a text file's format from its first lines (up to `sampleBytes`, cut at a line end).
+   * Compressed and Parquet files are not sampled: they resolve to null and are detected on import.
+   */
+  async detectFormat(file: File, symbol: string, sampleBytes = 256 * 1024): Promise<DetectedFormat | null> {
+    if (!/\.(csv|txt|tsv|tab|dat)$/i.test(file.name)) return null;
+    let text = await file.slice(0, sampleBytes).text();
+    if (file.size > sampleBytes) text = text.slice(0, text.lastIndexOf("\n") + 1);
+    const form = new FormData();
+    form.set("sample", new File([text], file.name, { type: "text/csv" }));
+    if (symbol) form.set("symbol", symbol);
+    return this.json<DetectedFormat>("/api/formats/detect", { method: "POST", body: form });
   }
 
   timeframes(): Promise<string[]> {

@@ -68,3 +68,12 @@ export interface ImportOptions {
   side?: string;
   timeframe?: string;
 }
+
+/** What the importer makes of a file's first lines. */
+export interface DetectedFormat {
+  format: string;
+  kind: "ticks" | "bars";
+  description: string;
+  side: string | null;
+  timeframe: string | null;
+}

@@ -63,6 +63,42 @@ describe("ImportDialog", () => {
     expect(imported.map((summary) => summary.symbol)).toEqual(["GBPUSD"]);
   });
 
+  it("preselects the detected format and leaves it editable", async () => {
+    const server = new FakeServer().on("POST", "/api/formats/detect", 200, {
+      format: "mt-bars",
+      kind: "bars",
+      description: "MetaTrader",
+      side: "bid",
+      timeframe: "H1",
+    });
+    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);
+    dialog.setFormats([
+      { name: "generic-bars", kind: "bars", description: "" },
+      { name: "mt-bars", kind: "bars", description: "" },
+    ]);
+    dialog.open("EURUSD");
+    choose(dialog, new File(["<DATE>\t<TIME>\t<OPEN>\n"], "EURUSD_H1.csv"));
+    await settle();
+    const select = byTestId<HTMLSelectElement>(dialog.element, "import-format");
+    expect(select.value).toBe("mt-bars");
+    expect(byTestId(dialog.element, "import-detected").textContent).toBe("Detected: mt-bars (H1 bid)");
+    const sample = server.requests[0]?.body as FormData;
+    expect(sample.get("symbol")).toBe("EURUSD");
+    expect((sample.get("sample") as File).name).toBe("EURUSD_H1.csv");
+    select.value = "generic-bars"; // the user overrides it
+    expect(select.value).toBe("generic-bars");
+  });
+
+  it("does not sample compressed files", async () => {
+    const server = new FakeServer();
+    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);
+    dialog.open("EURUSD");
+    choose(dialog, new File(["x"], "EURUSD.csv.gz"));
+    await settle();
+    expect(server.requests).toEqual([]);
+    expect(byTestId(dialog.element, "import-detected").textContent).toBe("");
+  });
+
   it("asks for a file before uploading anything", async () => {
     const server = new FakeServer();
     const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);

@@ -16,6 +16,7 @@ export class ImportDialog {
   private readonly confirmButton: HTMLButtonElement;
   private readonly progress: HTMLProgressElement;
   private readonly progressLabel: HTMLElement;
+  private readonly detected: HTMLElement;
   private readonly status: HTMLElement;
   private readonly error: HTMLElement;
   private busy = false;
@@ -50,6 +51,7 @@ export class ImportDialog {
     const cancel = h("button", { type: "button", testid: "import-close" }, "Close");
     this.progress = h("progress", { testid: "import-progress", max: 100, value: 0, hidden: true });
     this.progressLabel = h("span", { testid: "import-progress-label", class: "muted" });
+    this.detected = h("p", { testid: "import-detected", class: "muted detected" });
     this.status = h("p", { testid: "import-status", class: "status ok", role: "status" });
     this.error = h("p", { testid: "error-message", class: "status error", role: "alert", hidden: true });
 
@@ -63,6 +65,7 @@ export class ImportDialog {
       this.symbolInput,
       h("label", { for: "import-format" }, "Format"),
       this.formatSelect,
+      this.detected,
       h("label", { for: "import-side" }, "Price side of bar files"),
       this.sideSelect,
       h("div", { class: "progress-row" }, this.progress, this.progressLabel),
@@ -96,9 +99,28 @@ export class ImportDialog {
 
   private fileChosen(): void {
     this.clearOutcome();
+    this.formatSelect.value = "";
+    this.detected.textContent = "";
     const file = this.fileInput.files?.[0];
-    const guessed = file ? guessSymbol(file.name) : null;
+    if (!file) return;
+    const guessed = guessSymbol(file.name);
     if (guessed !== null) this.symbolInput.value = guessed;
+    void this.detect(file);
+  }
+
+  /** Preselect the detected format (the user may still change it); a failure is only a hint. */
+  private async detect(file: File): Promise<void> {
+    try {
+      const found = await this.api.detectFormat(file, this.symbolInput.value.trim().toUpperCase());
+      if (found === null || this.fileInput.files?.[0] !== file) return;
+      this.formatSelect.value = found.format;
+      const details = [found.timeframe, found.side].filter((part) => part !== null).join(" ");
+      this.detected.textContent = `Detected: ${found.format}${details ? ` (${details})` : ""}`;
+    } catch (error) {
+      if (this.fileInput.files?.[0] !== file) return;
+      const reason = error instanceof ApiError ? error.body.message : String(error);
+      this.detected.textContent = `Not recognised yet: ${reason}`;
+    }
   }
 
   private clearOutcome(): void {
