@@ -16,7 +16,9 @@ describe("ApiClient.importFile", () => {
     const client = new ApiClient(server.fetch, server.openEvents);
     const seen: number[] = [];
     const file = new File(["timestamp,bid,ask\n"], "EURUSD.csv");
-    const summary = await client.importFile(file, { symbol: "EURUSD", format: "" }, (p) => seen.push(p.done));
+    const summary = await client.importFile(file, { symbol: "EURUSD", format: "" }, (p) =>
+      seen.push(p.done),
+    );
     expect(summary).toEqual(SUMMARY);
     expect(seen).toEqual([1]);
     const form = server.requests[0]?.body as FormData;
@@ -39,7 +41,9 @@ describe("ApiClient.importFile", () => {
       .stream("/api/imports/j2/events", [{ type: "done", data: { state: "failed", status: 422 } }])
       .on("GET", "/api/imports/j2", 422, body);
     const client = new ApiClient(server.fetch, server.openEvents);
-    const failure = await client.importFile(new File(["x"], "bad.csv"), { symbol: "EURUSD" }).catch((e: unknown) => e);
+    const failure = await client
+      .importFile(new File(["x"], "bad.csv"), { symbol: "EURUSD" })
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).status).toBe(422);
     expect((failure as ApiError).body.line).toBe(3);
@@ -66,7 +70,9 @@ describe("ApiClient requests", () => {
 
   it("turns a FastAPI detail into a message", async () => {
     const server = new FakeServer();
-    const failure = await new ApiClient(server.fetch, server.openEvents).datasets().catch((e: unknown) => e);
+    const failure = await new ApiClient(server.fetch, server.openEvents)
+      .datasets()
+      .catch((e: unknown) => e);
     expect((failure as ApiError).status).toBe(404);
     expect((failure as ApiError).message).toBe("Not Found");
   });

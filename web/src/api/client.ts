@@ -60,7 +60,11 @@ export class ApiClient {
    * Detect a text file's format from its first lines (up to `sampleBytes`, cut at a line end).
    * Compressed and Parquet files are not sampled: they resolve to null and are detected on import.
    */
-  async detectFormat(file: File, symbol: string, sampleBytes = 256 * 1024): Promise<DetectedFormat | null> {
+  async detectFormat(
+    file: File,
+    symbol: string,
+    sampleBytes = 256 * 1024,
+  ): Promise<DetectedFormat | null> {
     if (!/\.(csv|txt|tsv|tab|dat)$/i.test(file.name)) return null;
     let text = await file.slice(0, sampleBytes).text();
     if (file.size > sampleBytes) text = text.slice(0, text.lastIndexOf("\n") + 1);

@@ -26,7 +26,10 @@ export class FakeServer {
     const url = String(input);
     this.requests.push({ method, url, body: init?.body });
     const canned = this.routes.get(`${method} ${url}`);
-    if (canned === undefined) return Promise.resolve(new Response(JSON.stringify({ detail: "Not Found" }), { status: 404 }));
+    if (canned === undefined)
+      return Promise.resolve(
+        new Response(JSON.stringify({ detail: "Not Found" }), { status: 404 }),
+      );
     return Promise.resolve(new Response(JSON.stringify(canned.body), { status: canned.status }));
   };
 

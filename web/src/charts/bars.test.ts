@@ -51,7 +51,10 @@ describe("prependBars", () => {
   it("keeps times strictly increasing for any overlap", () => {
     for (let cut = 0; cut < 10; cut += 1) {
       const all = Array.from({ length: 10 }, (_, i) => (i + 1) * 60);
-      const merged = prependBars(toChartBars(page(all.slice(cut))), toChartBars(page(all.slice(0, cut + 3))));
+      const merged = prependBars(
+        toChartBars(page(all.slice(cut))),
+        toChartBars(page(all.slice(0, cut + 3))),
+      );
       const times = merged.candles.map((bar) => bar.time as number);
       expect(times).toEqual(all);
     }

@@ -89,7 +89,9 @@ export class CandleChart {
     this.candles.setData(this.bars.candles);
     this.volumes.setData(this.bars.volumes);
     if (range !== null) {
-      this.chart.timeScale().setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
+      this.chart
+        .timeScale()
+        .setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
     }
     return added;
   }

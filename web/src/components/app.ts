@@ -39,8 +39,14 @@ export class App {
     });
     this.chart = new ChartPanel(api, (symbol, timeframe) => this.choose(symbol, timeframe));
     this.dialog = new ImportDialog(api, (summary) => void this.imported(summary));
-    const importButton = h("button", { type: "button", class: "primary", testid: "import-data-button" }, "Import data");
-    importButton.addEventListener("click", () => this.dialog.open(this.state.get().symbol ?? "EURUSD"));
+    const importButton = h(
+      "button",
+      { type: "button", class: "primary", testid: "import-data-button" },
+      "Import data",
+    );
+    importButton.addEventListener("click", () =>
+      this.dialog.open(this.state.get().symbol ?? "EURUSD"),
+    );
     this.notice = h("span", { class: "notice", testid: "app-notice", role: "status" });
     this.element = h(
       "div",
@@ -49,7 +55,11 @@ export class App {
         "header",
         { class: "app-header" },
         h("span", { class: "brand" }, "BackTestr"),
-        h("nav", { class: "tabs" }, h("span", { class: "tab active", testid: "data-tab" }, "Data & chart")),
+        h(
+          "nav",
+          { class: "tabs" },
+          h("span", { class: "tab active", testid: "data-tab" }, "Data & chart"),
+        ),
         this.notice,
         h("span", { class: "spacer" }),
         importButton,
@@ -129,7 +139,10 @@ export class App {
     this.notice.textContent = state.notice;
     if (state.datasets !== previous.datasets || state.symbol !== previous.symbol) {
       this.library.render(this.entries(), state.symbol);
-      this.chart.setSymbols(this.entries().map((entry) => entry.symbol), state.symbol);
+      this.chart.setSymbols(
+        this.entries().map((entry) => entry.symbol),
+        state.symbol,
+      );
     }
     if (
       state.symbol !== previous.symbol ||

@@ -57,7 +57,9 @@ export class ChartPanel {
 
   /** The symbols offered by the symbol switcher. */
   setSymbols(symbols: string[], selected: string | null): void {
-    this.symbolSelect.replaceChildren(...symbols.map((symbol) => h("option", { value: symbol }, symbol)));
+    this.symbolSelect.replaceChildren(
+      ...symbols.map((symbol) => h("option", { value: symbol }, symbol)),
+    );
     if (selected !== null) this.symbolSelect.value = selected;
   }
 
@@ -74,7 +76,11 @@ export class ChartPanel {
     }
     this.message.textContent = "Loading…";
     try {
-      const page = await this.api.bars({ symbol: selection.symbol, timeframe: selection.timeframe, limit: PAGE_BARS });
+      const page = await this.api.bars({
+        symbol: selection.symbol,
+        timeframe: selection.timeframe,
+        limit: PAGE_BARS,
+      });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
       this.ensureChart().setHistory(toChartBars(page), precisionOf(page.close));
@@ -104,7 +110,8 @@ export class ChartPanel {
     const chart = this.chart;
     const selection = this.selection;
     const first = chart?.firstTime ?? null;
-    if (this.loading || !this.hasMore || chart === null || selection === null || first === null) return;
+    if (this.loading || !this.hasMore || chart === null || selection === null || first === null)
+      return;
     this.loading = true;
     const generation = this.generation;
     try {

@@ -27,7 +27,9 @@ export class DataLibrary {
   render(entries: SymbolEntry[], selected: string | null): void {
     this.list.replaceChildren();
     if (entries.length === 0) {
-      this.list.append(h("li", { class: "empty muted", testid: "library-empty" }, "No data yet: import a file."));
+      this.list.append(
+        h("li", { class: "empty muted", testid: "library-empty" }, "No data yet: import a file."),
+      );
       return;
     }
     for (const entry of entries) this.list.append(this.item(entry, entry.symbol === selected));
@@ -72,7 +74,11 @@ export class DataLibrary {
       "li",
       { class: selected ? "entry selected" : "entry", testid: `library-entry-${entry.symbol}` },
       h("div", { class: "entry-head" }, open, remove),
-      h("div", { class: "muted range", testid: `library-range-${entry.symbol}` }, formatRange(entry.first, entry.last)),
+      h(
+        "div",
+        { class: "muted range", testid: `library-range-${entry.symbol}` },
+        formatRange(entry.first, entry.last),
+      ),
       h("ul", { class: "stored" }, ...stored),
       h("div", { class: "muted timeframes" }, `Charts: ${entry.timeframes.join(" ")}`),
     );

@@ -16,7 +16,9 @@ async function settle(): Promise<void> {
 }
 
 function submit(dialog: ImportDialog): void {
-  byTestId(dialog.element, "import-confirm").closest("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+  byTestId(dialog.element, "import-confirm")
+    .closest("form")
+    ?.dispatchEvent(new Event("submit", { cancelable: true }));
 }
 
 describe("ImportDialog", () => {
@@ -29,7 +31,9 @@ describe("ImportDialog", () => {
         message: "Invalid data format: invalid.csv line 2: high is below low",
       });
     const imported: ImportSummary[] = [];
-    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), (s) => imported.push(s));
+    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), (s) =>
+      imported.push(s),
+    );
     document.body.append(dialog.element);
     dialog.open("EURUSD");
 
@@ -42,7 +46,9 @@ describe("ImportDialog", () => {
 
     server
       .on("POST", "/api/imports", 202, { job_id: "good" })
-      .stream("/api/imports/good/events", [{ type: "done", data: { state: "completed", status: 200 } }])
+      .stream("/api/imports/good/events", [
+        { type: "done", data: { state: "completed", status: 200 } },
+      ])
       .on("GET", "/api/imports/good", 200, {
         state: "completed",
         summary: {
@@ -59,7 +65,9 @@ describe("ImportDialog", () => {
     expect(error.hidden).toBe(true); // a new file clears the old outcome
     submit(dialog);
     await settle();
-    expect(byTestId(dialog.element, "import-status").textContent).toContain("Import completed: GBPUSD, 2,880 M1 bars");
+    expect(byTestId(dialog.element, "import-status").textContent).toContain(
+      "Import completed: GBPUSD, 2,880 M1 bars",
+    );
     expect(imported.map((summary) => summary.symbol)).toEqual(["GBPUSD"]);
   });
 
@@ -71,7 +79,10 @@ describe("ImportDialog", () => {
       side: "bid",
       timeframe: "H1",
     });
-    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);
+    const dialog = new ImportDialog(
+      new ApiClient(server.fetch, server.openEvents),
+      () => undefined,
+    );
     dialog.setFormats([
       { name: "generic-bars", kind: "bars", description: "" },
       { name: "mt-bars", kind: "bars", description: "" },
@@ -81,7 +92,9 @@ describe("ImportDialog", () => {
     await settle();
     const select = byTestId<HTMLSelectElement>(dialog.element, "import-format");
     expect(select.value).toBe("mt-bars");
-    expect(byTestId(dialog.element, "import-detected").textContent).toBe("Detected: mt-bars (H1 bid)");
+    expect(byTestId(dialog.element, "import-detected").textContent).toBe(
+      "Detected: mt-bars (H1 bid)",
+    );
     const sample = server.requests[0]?.body as FormData;
     expect(sample.get("symbol")).toBe("EURUSD");
     expect((sample.get("sample") as File).name).toBe("EURUSD_H1.csv");
@@ -91,7 +104,10 @@ describe("ImportDialog", () => {
 
   it("does not sample compressed files", async () => {
     const server = new FakeServer();
-    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);
+    const dialog = new ImportDialog(
+      new ApiClient(server.fetch, server.openEvents),
+      () => undefined,
+    );
     dialog.open("EURUSD");
     choose(dialog, new File(["x"], "EURUSD.csv.gz"));
     await settle();
@@ -101,7 +117,10 @@ describe("ImportDialog", () => {
 
   it("asks for a file before uploading anything", async () => {
     const server = new FakeServer();
-    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), () => undefined);
+    const dialog = new ImportDialog(
+      new ApiClient(server.fetch, server.openEvents),
+      () => undefined,
+    );
     dialog.open("EURUSD");
     submit(dialog);
     await settle();

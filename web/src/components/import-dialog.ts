@@ -47,13 +47,22 @@ export class ImportDialog {
       h("option", { value: "ask" }, "Ask"),
       h("option", { value: "mid" }, "Mid"),
     );
-    this.confirmButton = h("button", { type: "submit", testid: "import-confirm", class: "primary" }, "Import");
+    this.confirmButton = h(
+      "button",
+      { type: "submit", testid: "import-confirm", class: "primary" },
+      "Import",
+    );
     const cancel = h("button", { type: "button", testid: "import-close" }, "Close");
     this.progress = h("progress", { testid: "import-progress", max: 100, value: 0, hidden: true });
     this.progressLabel = h("span", { testid: "import-progress-label", class: "muted" });
     this.detected = h("p", { testid: "import-detected", class: "muted detected" });
     this.status = h("p", { testid: "import-status", class: "status ok", role: "status" });
-    this.error = h("p", { testid: "error-message", class: "status error", role: "alert", hidden: true });
+    this.error = h("p", {
+      testid: "error-message",
+      class: "status error",
+      role: "alert",
+      hidden: true,
+    });
 
     const form = h(
       "form",
@@ -86,7 +95,11 @@ export class ImportDialog {
   setFormats(formats: SourceFormat[]): void {
     for (const format of formats) {
       this.formatSelect.append(
-        h("option", { value: format.name, title: format.description }, `${format.name} (${format.kind})`),
+        h(
+          "option",
+          { value: format.name, title: format.description },
+          `${format.name} (${format.kind})`,
+        ),
       );
     }
   }

@@ -42,7 +42,10 @@ describe("groupBySymbol", () => {
   });
 
   it("sorts symbols", () => {
-    const symbols = groupBySymbol([row("USDJPY", "M1", "a", "b"), row("EURUSD", "M1", "a", "b")], STANDARD);
+    const symbols = groupBySymbol(
+      [row("USDJPY", "M1", "a", "b"), row("EURUSD", "M1", "a", "b")],
+      STANDARD,
+    );
     expect(symbols.map((entry) => entry.symbol)).toEqual(["EURUSD", "USDJPY"]);
   });
 });

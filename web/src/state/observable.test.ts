@@ -5,7 +5,9 @@ describe("Observable", () => {
   it("notifies on change only, with the previous value, until unsubscribed", () => {
     const state = new Observable({ symbol: "EURUSD", timeframe: "H1" });
     const seen: string[] = [];
-    const stop = state.subscribe((value, previous) => seen.push(`${previous.timeframe}->${value.timeframe}`));
+    const stop = state.subscribe((value, previous) =>
+      seen.push(`${previous.timeframe}->${value.timeframe}`),
+    );
     state.update({ timeframe: "H1" });
     state.update({ timeframe: "M5" });
     stop();

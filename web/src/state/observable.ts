@@ -18,7 +18,9 @@ export class Observable<T extends object> {
   update(changes: Partial<T>): void {
     const previous = this.value;
     const next = { ...previous, ...changes };
-    const changed = (Object.keys(changes) as (keyof T)[]).some((key) => previous[key] !== next[key]);
+    const changed = (Object.keys(changes) as (keyof T)[]).some(
+      (key) => previous[key] !== next[key],
+    );
     if (!changed) return;
     this.value = next;
     for (const listener of [...this.listeners]) listener(next, previous);
