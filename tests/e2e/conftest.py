@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from backtestr.server import ServerSettings
 from backtestr.server.runner import BackgroundServer, free_port
@@ -25,9 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-if TYPE_CHECKING := False:  # pragma: no cover
-    from playwright.sync_api import Browser, Page
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
@@ -35,8 +33,6 @@ def browser() -> Iterator[Browser]:
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     if not (default_static_dir() / "index.html").is_file():
         pytest.skip("the frontend is not built: run ./dev web")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Page, expect
 
 from backtestr.server.runner import BackgroundServer
 from tests.helpers import real_file
-
-if TYPE_CHECKING := False:  # pragma: no cover
-    from playwright.sync_api import Page
 
 SCREENSHOTS = os.environ.get("BACKTESTR_SCREENSHOTS")
 
@@ -47,8 +45,6 @@ def invalid_csv(path: Path) -> Path:
 
 
 def test_data_import_and_validation(page: Page, server: BackgroundServer, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
     page.get_by_test_id("import-data-button").click()
     page.get_by_test_id("file-input").set_input_files(invalid_csv(tmp_path / "invalid.csv"))
     page.get_by_test_id("import-confirm").click()
@@ -81,8 +77,6 @@ def test_data_import_and_validation(page: Page, server: BackgroundServer, tmp_pa
 def test_removing_a_symbol_empties_the_library(
     page: Page, server: BackgroundServer, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect
-
     page.get_by_test_id("import-data-button").click()
     page.get_by_test_id("file-input").set_input_files(valid_csv(tmp_path / "EURUSD_M1.csv", days=1))
     page.get_by_test_id("import-confirm").click()
@@ -139,8 +133,6 @@ def test_a_page_on_another_origin_cannot_reach_the_server(
 def test_real_dukascopy_minutes_chart_in_every_timeframe(
     page: Page, server: BackgroundServer
 ) -> None:
-    from playwright.sync_api import expect
-
     source = real_file("dukascopy_eurusd/EURUSD_M1_BID_20190204-20190205_UTC.csv")
     page.get_by_test_id("import-data-button").click()
     page.get_by_test_id("file-input").set_input_files(source)

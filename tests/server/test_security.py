@@ -114,3 +114,20 @@ def test_uploads_over_the_limit_are_refused_before_reading(client: TestClient) -
     )
     assert response.status_code == 413
     assert not list((client.app.state.store.home / "staging").iterdir())  # type: ignore[attr-defined]
+
+
+def test_a_file_larger_than_declared_limit_is_refused_while_copying(client: TestClient) -> None:
+    # within the form's allowance for the header check, but the file itself is over the limit
+    body = b"x" * 1_010_000
+    response = client.post(
+        "/api/imports",
+        files={"file": ("EURUSD.csv", body, "text/csv")},
+        data={"symbol": "EURUSD"},
+    )
+    assert response.status_code == 413
+    assert not list((client.app.state.store.home / "staging").iterdir())  # type: ignore[attr-defined]
+
+
+def test_an_upload_without_a_length_is_refused(client: TestClient) -> None:
+    response = client.post("/api/imports", content=iter([b"--x\r\n"]))  # chunked, no length
+    assert response.status_code == 411
