@@ -168,3 +168,24 @@ def test_real_dukascopy_minutes_chart_in_every_timeframe(
         page.get_by_test_id("timeframe-M15").click()
         expect(count).to_have_text("192")
         page.screenshot(path=str(Path(SCREENSHOTS) / "real-eurusd-m15.png"))
+
+
+def test_strategy_editor_accepts_filled_code(page: Page) -> None:
+    # the seed's workflow fills the editor; the run itself arrives with the backtest engine
+    page.get_by_test_id("strategy-tab").click()
+    editor = page.get_by_test_id("strategy-editor")
+    expect(editor).to_be_visible()
+    expect(editor).to_contain_text("def initialize(context):")
+    code = (
+        "def initialize(context):\n    context.ma_short = 5\n\n\n"
+        "def handle_data(context, data):\n    pass\n"
+    )
+    editor.fill(code)
+    expect(page.get_by_test_id("strategy-status")).to_have_text("7 lines")
+    expect(editor).to_contain_text("context.ma_short = 5")
+    page.get_by_test_id("data-tab").click()
+    expect(page.get_by_test_id("chart-canvas")).to_be_attached()
+    page.get_by_test_id("strategy-tab").click()
+    expect(editor).to_contain_text("context.ma_short = 5")  # kept while switching tabs
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "strategy.png"))

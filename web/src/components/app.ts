@@ -8,6 +8,9 @@ import { ChartPanel } from "./chart-panel";
 import { DataLibrary } from "./data-library";
 import { h } from "./dom";
 import { ImportDialog } from "./import-dialog";
+import { StrategyPanel } from "./strategy-panel";
+
+type Tab = "data" | "strategy";
 
 interface AppState {
   datasets: Dataset[];
@@ -29,6 +32,9 @@ export class App {
   private readonly library: DataLibrary;
   private readonly chart: ChartPanel;
   private readonly dialog: ImportDialog;
+  private readonly strategy = new StrategyPanel();
+  private readonly dataView: HTMLElement;
+  private readonly tabs: Record<Tab, HTMLButtonElement>;
   private readonly notice: HTMLElement;
   private readonly unsubscribe: () => void;
 
@@ -48,6 +54,18 @@ export class App {
       this.dialog.open(this.state.get().symbol ?? "EURUSD"),
     );
     this.notice = h("span", { class: "notice", testid: "app-notice", role: "status" });
+    this.tabs = {
+      data: h(
+        "button",
+        { type: "button", class: "tab active", testid: "data-tab" },
+        "Data & chart",
+      ),
+      strategy: h("button", { type: "button", class: "tab", testid: "strategy-tab" }, "Strategy"),
+    };
+    this.tabs.data.addEventListener("click", () => this.showTab("data"));
+    this.tabs.strategy.addEventListener("click", () => this.showTab("strategy"));
+    this.dataView = h("main", { class: "app-main" }, this.library.element, this.chart.element);
+    this.strategy.element.hidden = true;
     this.element = h(
       "div",
       { class: "app" },
@@ -55,16 +73,13 @@ export class App {
         "header",
         { class: "app-header" },
         h("span", { class: "brand" }, "BackTestr"),
-        h(
-          "nav",
-          { class: "tabs" },
-          h("span", { class: "tab active", testid: "data-tab" }, "Data & chart"),
-        ),
+        h("nav", { class: "tabs", role: "tablist" }, this.tabs.data, this.tabs.strategy),
         this.notice,
         h("span", { class: "spacer" }),
         importButton,
       ),
-      h("main", { class: "app-main" }, this.library.element, this.chart.element),
+      this.dataView,
+      this.strategy.element,
       this.dialog.element,
     );
     this.unsubscribe = this.state.subscribe((state, previous) => this.render(state, previous));
@@ -88,6 +103,17 @@ export class App {
   dispose(): void {
     this.unsubscribe();
     this.chart.dispose();
+    this.strategy.dispose();
+  }
+
+  private showTab(tab: Tab): void {
+    this.dataView.hidden = tab !== "data";
+    this.strategy.element.hidden = tab !== "strategy";
+    for (const [name, button] of Object.entries(this.tabs)) {
+      button.classList.toggle("active", name === tab);
+      button.setAttribute("aria-selected", String(name === tab));
+    }
+    if (tab === "strategy") void this.strategy.show();
   }
 
   private entries(): SymbolEntry[] {
