@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx2
 
+from backtestr.data.store import Store
 from backtestr.server.runner import free_port
 
 
@@ -46,3 +48,6 @@ def test_ui_serves_on_loopback_with_the_printed_token(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=20)  # also closes the pipe
+    # uvicorn shuts down on SIGTERM, then re-raises it so the exit status tells why it stopped
+    assert process.returncode in (0, -signal.SIGTERM)
+    Store.open(tmp_path / "home").close()

@@ -13,6 +13,9 @@ from playwright.sync_api import Page, expect
 from backtestr.server.runner import BackgroundServer
 from tests.helpers import real_file
 
+pytestmark = pytest.mark.e2e
+
+# set to a folder to save screenshots of the main screens (those in the README come from here)
 SCREENSHOTS = os.environ.get("BACKTESTR_SCREENSHOTS")
 
 
