@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import signal
 import subprocess
@@ -10,7 +11,9 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
+from backtestr.cli import EXIT_CONFIG_ERROR, main
 from backtestr.data.store import Store
 from backtestr.server.runner import free_port
 
@@ -51,3 +54,14 @@ def test_ui_serves_on_loopback_with_the_printed_token(tmp_path: Path) -> None:
     # uvicorn shuts down on SIGTERM, then re-raises it so the exit status tells why it stopped
     assert process.returncode in (0, -signal.SIGTERM)
     Store.open(tmp_path / "home").close()
+
+
+def test_app_without_pywebview_says_how_to_get_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if importlib.util.find_spec("webview") is not None:
+        pytest.skip("pywebview is installed: the window would open")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--home", str(tmp_path / "home"), "app"])
+    assert stopped.value.code == EXIT_CONFIG_ERROR
+    assert "pip install 'backtestr[app]'" in capsys.readouterr().err
