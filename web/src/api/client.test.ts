@@ -13,14 +13,14 @@ describe("ApiClient.importFile", () => {
         { type: "done", data: { state: "completed", status: 200 } },
       ])
       .on("GET", "/api/imports/j1", 200, { state: "completed", summary: SUMMARY });
-    const client = new ApiClient(server.fetch, server.openEvents);
-    const seen: number[] = [];
+    const client = new ApiClient(server.fetch, server.openEvents, server.upload);
+    const seen: string[] = [];
     const file = new File(["timestamp,bid,ask\n"], "EURUSD.csv");
     const summary = await client.importFile(file, { symbol: "EURUSD", format: "" }, (p) =>
-      seen.push(p.done),
+      seen.push(`${p.phase} ${p.done}/${p.total}`),
     );
     expect(summary).toEqual(SUMMARY);
-    expect(seen).toEqual([1]);
+    expect(seen).toEqual(["upload 1/2", "upload 2/2", "read 1/2"]);
     const form = server.requests[0]?.body as FormData;
     expect(form.get("symbol")).toBe("EURUSD");
     expect(form.has("format")).toBe(false); // empty means "detect"
@@ -40,7 +40,7 @@ describe("ApiClient.importFile", () => {
       .on("POST", "/api/imports", 202, { job_id: "j2" })
       .stream("/api/imports/j2/events", [{ type: "done", data: { state: "failed", status: 422 } }])
       .on("GET", "/api/imports/j2", 422, body);
-    const client = new ApiClient(server.fetch, server.openEvents);
+    const client = new ApiClient(server.fetch, server.openEvents, server.upload);
     const failure = await client
       .importFile(new File(["x"], "bad.csv"), { symbol: "EURUSD" })
       .catch((e: unknown) => e);
@@ -59,7 +59,7 @@ describe("ApiClient requests", () => {
       200,
       { count: 0, time: [] },
     );
-    const page = await new ApiClient(server.fetch, server.openEvents).bars({
+    const page = await new ApiClient(server.fetch, server.openEvents, server.upload).bars({
       symbol: "EURUSD",
       timeframe: "H1",
       to: 1549238400,
@@ -70,7 +70,7 @@ describe("ApiClient requests", () => {
 
   it("turns a FastAPI detail into a message", async () => {
     const server = new FakeServer();
-    const failure = await new ApiClient(server.fetch, server.openEvents)
+    const failure = await new ApiClient(server.fetch, server.openEvents, server.upload)
       .datasets()
       .catch((e: unknown) => e);
     expect((failure as ApiError).status).toBe(404);

@@ -27,6 +27,27 @@ export class ApiError extends Error {
 
 type Fetch = typeof fetch;
 type EventSourceFactory = (url: string) => EventSource;
+/** POSTs a form and reports the bytes sent; `fetch` cannot report upload progress. */
+export type Uploader = (
+  url: string,
+  body: FormData,
+  onSent: (sent: number, total: number) => void,
+) => Promise<Response>;
+
+/** The browser's uploader: XMLHttpRequest, for its upload progress events. */
+export const xhrUpload: Uploader = (url, body, onSent) =>
+  new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", url);
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onSent(event.loaded, event.total);
+    });
+    request.addEventListener("load", () =>
+      resolve(new Response(request.responseText || null, { status: request.status })),
+    );
+    request.addEventListener("error", () => reject(new Error("The upload failed.")));
+    request.send(body);
+  });
 
 export interface BarsQuery {
   symbol: string;
@@ -39,13 +60,16 @@ export interface BarsQuery {
 export class ApiClient {
   private readonly fetchImpl: Fetch;
   private readonly openEvents: EventSourceFactory;
+  private readonly upload: Uploader;
 
   constructor(
     fetchImpl: Fetch = (input, init) => fetch(input, init),
     openEvents: EventSourceFactory = (url) => new EventSource(url),
+    upload: Uploader = xhrUpload,
   ) {
     this.fetchImpl = fetchImpl;
     this.openEvents = openEvents;
+    this.upload = upload;
   }
 
   datasets(): Promise<Dataset[]> {
@@ -103,10 +127,10 @@ export class ApiClient {
     if (options.format) form.set("format", options.format);
     if (options.side) form.set("side", options.side);
     if (options.timeframe) form.set("timeframe", options.timeframe);
-    const started = await this.json<{ job_id: string }>("/api/imports", {
-      method: "POST",
-      body: form,
-    });
+    const response = await this.upload("/api/imports", form, (sent, total) =>
+      onProgress({ phase: "upload", done: sent, total }),
+    );
+    const started = await this.parse<{ job_id: string }>(response);
     await this.followEvents(`/api/imports/${started.job_id}/events`, onProgress);
     for (;;) {
       const result = await this.json<{ state: string; summary?: ImportSummary }>(
@@ -138,7 +162,10 @@ export class ApiClient {
   }
 
   private async json<T>(url: string, init?: RequestInit): Promise<T> {
-    const response = await this.fetchImpl(url, { credentials: "same-origin", ...init });
+    return this.parse<T>(await this.fetchImpl(url, { credentials: "same-origin", ...init }));
+  }
+
+  private async parse<T>(response: Response): Promise<T> {
     const text = await response.text();
     const body: unknown = text ? JSON.parse(text) : null;
     if (!response.ok) throw new ApiError(response.status, toErrorBody(body, response.status));

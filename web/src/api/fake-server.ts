@@ -33,6 +33,16 @@ export class FakeServer {
     return Promise.resolve(new Response(JSON.stringify(canned.body), { status: canned.status }));
   };
 
+  readonly upload = (
+    url: string,
+    body: FormData,
+    onSent: (sent: number, total: number) => void,
+  ): Promise<Response> => {
+    onSent(1, 2);
+    onSent(2, 2);
+    return this.fetch(url, { method: "POST", body });
+  };
+
   readonly openEvents = (url: string): EventSource => {
     const target = new EventTarget();
     const events = this.events.get(url) ?? [];

@@ -31,8 +31,9 @@ describe("ImportDialog", () => {
         message: "Invalid data format: invalid.csv line 2: high is below low",
       });
     const imported: ImportSummary[] = [];
-    const dialog = new ImportDialog(new ApiClient(server.fetch, server.openEvents), (s) =>
-      imported.push(s),
+    const dialog = new ImportDialog(
+      new ApiClient(server.fetch, server.openEvents, server.upload),
+      (s) => imported.push(s),
     );
     document.body.append(dialog.element);
     dialog.open("EURUSD");
@@ -80,7 +81,7 @@ describe("ImportDialog", () => {
       timeframe: "H1",
     });
     const dialog = new ImportDialog(
-      new ApiClient(server.fetch, server.openEvents),
+      new ApiClient(server.fetch, server.openEvents, server.upload),
       () => undefined,
     );
     dialog.setFormats([
@@ -105,7 +106,7 @@ describe("ImportDialog", () => {
   it("does not sample compressed files", async () => {
     const server = new FakeServer();
     const dialog = new ImportDialog(
-      new ApiClient(server.fetch, server.openEvents),
+      new ApiClient(server.fetch, server.openEvents, server.upload),
       () => undefined,
     );
     dialog.open("EURUSD");
@@ -118,7 +119,7 @@ describe("ImportDialog", () => {
   it("asks for a file before uploading anything", async () => {
     const server = new FakeServer();
     const dialog = new ImportDialog(
-      new ApiClient(server.fetch, server.openEvents),
+      new ApiClient(server.fetch, server.openEvents, server.upload),
       () => undefined,
     );
     dialog.open("EURUSD");

@@ -24,7 +24,13 @@ export function progressPercent(progress: ImportProgress): number {
 export function progressText(progress: ImportProgress): string {
   const percent = progressPercent(progress).toFixed(0);
   const what =
-    progress.phase === "read" ? "Reading" : progress.phase === "store" ? "Storing" : progress.phase;
+    progress.phase === "upload"
+      ? "Uploading"
+      : progress.phase === "read"
+        ? "Reading"
+        : progress.phase === "store"
+          ? "Storing"
+          : progress.phase;
   return `${what}… ${percent}%`;
 }
 
