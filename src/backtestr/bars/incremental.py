@@ -1,13 +1,27 @@
 """The incremental multi-timeframe engine: feed ticks (or lower bars), read closed and forming bars.
 
 Used for replay and by the backtest engine. The Python class wraps a
-:class:`~backtestr.bars.kernels.BarState`; a numba-compiled loop may instead take
-:attr:`MultiTimeframeBars.state` and call :func:`~backtestr.bars.kernels.update_tick` itself::
+:class:`~backtestr.bars.kernels.BarState` of plain numpy arrays. A numba-compiled loop takes
+:attr:`MultiTimeframeBars.state` (after :meth:`MultiTimeframeBars.prepare` for its whole time
+range) and calls the kernels of :mod:`backtestr.bars.kernels` itself. Fastest, from one close of
+the strategy's timeframe to the next (a few hundred million ticks/s)::
+
+    no_events = np.empty(0, dtype=np.int64)
+    index, _, status = update_ticks(state, side, ts_ns, bid, ask, bid_volume, ask_volume,
+                                    index, stop, no_events, no_events, 1 << k)
+    # Returns when a bar of timeframe k closed, *before* tick `index` (the first tick of the
+    # next bar) is fed: run the broker over the ticks up to `index`, call the strategy, then
+    # call again from `index`. index == stop: all fed. status != OK: see update_ticks.
+
+or per tick (simpler; about 10 M ticks/s because every call passes the whole state)::
 
     mask = update_tick(state, side, ts_ns, bid, ask, bid_volume, ask_volume)
-    # mask: bit k set when timeframe k (order given to the engine) closed a bar;
-    #       -1 tick older than the previous one, -2 trading-day boundaries missing
-    #       (call MultiTimeframeBars.prepare(start_ns, end_ns) beforehand for the whole range)
+    # bit k set when timeframe k closed a bar (before this tick joined the next one);
+    # -1 tick older than the previous one, -2 trading-day boundaries missing.
+
+Inside numba, ``state.ring_values[R_CLOSE, newest_position(state, k)]`` is the close of the
+newest closed bar of timeframe ``k``; ``MultiTimeframeBars.index(tf)`` gives ``k`` and
+``side_code`` the ``side``.
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ from backtestr.bars.batch import (
     side_code,
     unique_timeframes,
 )
-from backtestr.bars.state import allocate, closed_bars, cover, forming_bar, is_covered
+from backtestr.bars.state import allocate, closed_bars, cover, forming_bar
 from backtestr.errors import ConfigError, DataError
 from backtestr.model import BarArrays, PriceSide, TickArrays, Timeframe, TradingDay
 from backtestr.model.arrays import I64
@@ -34,6 +48,7 @@ __all__ = ["BarCloses", "MultiTimeframeBars"]
 _EVENT_ROOM = 4096
 _COVER_AHEAD_NS = 35 * 86_400 * 1_000_000_000
 _EMPTY = np.empty(0, dtype=np.int64)
+_EMPTY.flags.writeable = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +136,7 @@ class MultiTimeframeBars:
         self._index = {tf: k for k, tf in enumerate(self.timeframes)}
         self._events_tick = np.empty(_EVENT_ROOM, dtype=np.int64)
         self._events_tf = np.empty(_EVENT_ROOM, dtype=np.int64)
-        self._first_ns: int | None = None
+        self._span: tuple[int, int] | None = None
         self._drained = [0] * len(self.timeframes)
         self._archive: list[list[BarArrays]] = [[] for _ in self.timeframes]
 
@@ -147,21 +162,24 @@ class MultiTimeframeBars:
             raise ConfigError(f"{parsed} is not built by this engine (it builds {names})") from None
 
     def prepare(self, start_ns: int, end_ns: int) -> None:
-        """Compute D/W/MN boundaries for ``[start_ns, end_ns]`` before calling kernels directly."""
-        if self._first_ns is None:
-            self._first_ns = start_ns
-        if not is_covered(self._state, end_ns):
-            # look ahead so that streaming does not recompute boundaries for every block
-            self._state = cover(
-                self._state,
-                self.timeframes,
-                self.trading_day,
-                self._first_ns,
-                end_ns + _COVER_AHEAD_NS,
-            )
-            if self.source is not None:
-                for timeframe in self.timeframes:
-                    check_alignment(self.source, timeframe, self.trading_day, self._state.bounds)
+        """Compute D/W/MN boundaries for ``[start_ns, end_ns]`` before calling kernels directly.
+
+        The feeding methods call this themselves; a numba loop calling
+        :func:`~backtestr.bars.kernels.update_tick` must call it for its whole range first and
+        then use the (possibly replaced) :attr:`state`.
+        """
+        if self._span is not None and self._span[0] <= start_ns and end_ns < self._span[1]:
+            return
+        if self._span is not None:
+            start_ns = min(start_ns, self._span[0])
+            end_ns = max(end_ns, self._span[1])
+        # look ahead so that streaming does not recompute boundaries for every block
+        end_ns += _COVER_AHEAD_NS
+        self._state = cover(self._state, self.timeframes, self.trading_day, start_ns, end_ns)
+        self._span = (start_ns, end_ns)
+        if self.source is not None:
+            for timeframe in self.timeframes:
+                check_alignment(self.source, timeframe, self.trading_day, self._state.bounds)
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -199,27 +217,36 @@ class MultiTimeframeBars:
 
     def update_bars(self, bars: BarArrays) -> BarCloses:
         """Feed a block of ``source`` bars (strictly increasing open times)."""
+        _, closes = self.advance_bars(bars)
+        return closes
+
+    def advance_bars(
+        self,
+        bars: BarArrays,
+        start: int = 0,
+        stop: int | None = None,
+        stop_on: Iterable[Timeframe | str] = (),
+    ) -> tuple[int, BarCloses]:
+        """Feed ``source`` bars ``[start, stop)``, pausing as :meth:`advance` does for ticks."""
         if self.source is None:
             raise ConfigError("This engine is fed ticks: pass source=... to feed it bars.")
         ts = np.ascontiguousarray(bars.ts_ns, dtype=np.int64)
-        columns = [
-            np.ascontiguousarray(c, np.float64)
-            for c in (bars.open, bars.high, bars.low, bars.close, bars.volume)
-        ]
+        o, h, lo, c, v, s_min, s_avg, s_max = (
+            np.ascontiguousarray(column, np.float64)
+            for column in (
+                bars.open, bars.high, bars.low, bars.close, bars.volume,
+                bars.spread_min, bars.spread_avg, bars.spread_max,
+            )
+        )  # fmt: skip
         counts = np.ascontiguousarray(bars.tick_count, dtype=np.int64)
-        spreads = [
-            np.ascontiguousarray(c, np.float64)
-            for c in (bars.spread_min, bars.spread_avg, bars.spread_max)
-        ]
 
         def run(begin: int, end: int, mask: int) -> tuple[int, int, int]:
             return kn.update_bars(
-                self._state, ts, *columns, counts, *spreads,
+                self._state, ts, o, h, lo, c, v, counts, s_min, s_avg, s_max,
                 begin, end, self._events_tick, self._events_tf, mask,
             )  # fmt: skip
 
-        _, closes = self._drive(ts, 0, len(ts), (), run, "Bars")
-        return closes
+        return self._drive(ts, start, len(ts) if stop is None else stop, stop_on, run, "Bars")
 
     def update_tick(
         self,
@@ -299,11 +326,17 @@ class MultiTimeframeBars:
             self.prepare(int(ts[start]), int(ts[stop - 1]))
         while index < stop:
             index, n_events, status = kernel(index, stop, mask)
-            ticks, tfs = self._events_tick[:n_events], self._events_tf[:n_events]
-            for k in np.unique(tfs):
-                found[int(k)].append(ticks[tfs == k].copy())
-            self._drain()
+            tfs = self._events_tf[:n_events]
+            if n_events:
+                ticks = self._events_tick[:n_events]
+                for k in np.unique(tfs):
+                    found[int(k)].append(ticks[tfs == k].copy())
+                self._drain()
             if status == kn.OUT_OF_BOUNDS and int(ts[index]) >= self._last_ns():
+                # a tick beyond the block's last one: the block is out of order further on;
+                # extend so that the kernel gets there and reports it
+                if self._span is not None and self._span[0] <= ts[index] < self._span[1]:
+                    raise RuntimeError(f"trading-day boundaries miss {int(ts[index])} ns")
                 self.prepare(int(ts[index]), int(ts[index]))
             elif status != kn.OK:
                 raise DataError(
@@ -313,7 +346,7 @@ class MultiTimeframeBars:
             elif mask and any(mask >> int(k) & 1 for k in tfs):
                 break
         closes = {
-            tf: (np.concatenate(found[k]) if found[k] else _EMPTY.copy())
+            tf: (np.concatenate(found[k]) if found[k] else _EMPTY)
             for k, tf in enumerate(self.timeframes)
         }
         return index, BarCloses(closes)

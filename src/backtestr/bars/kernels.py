@@ -36,217 +36,123 @@ Layout (``K`` timeframes, index ``k`` in the order given to the engine)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple, TypeVar, cast
-
-import numba
 import numpy as np
 
+from backtestr.bars.core import (
+    BOUND_LEN,
+    BOUND_OFFSET,
+    BOUND_POS,
+    CLOSE,
+    CLOSED,
+    DURATION,
+    END,
+    HIGH,
+    ITEMS,
+    LABEL,
+    LAST_TS,
+    LOW,
+    MIN_END,
+    N_GLOBALS,
+    N_RING_ROWS,
+    N_SLOTS,
+    N_VALUES,
+    NEVER,
+    NO_BAR,
+    OK,
+    OPEN,
+    OUT_OF_BOUNDS,
+    OUT_OF_ORDER,
+    R_CLOSE,
+    R_HIGH,
+    R_LOW,
+    R_OPEN,
+    R_SPREAD_AVG,
+    R_SPREAD_MAX,
+    R_SPREAD_MIN,
+    R_VOLUME,
+    RING_CAP,
+    RING_MIRROR,
+    RING_OFFSET,
+    RUN_ITEMS,
+    RUN_TICKS,
+    SIDE_ASK,
+    SIDE_BID,
+    SIDE_MID,
+    SPREAD_MAX,
+    SPREAD_MIN,
+    SPREAD_SUM,
+    SPREAD_WEIGHT,
+    TICKS,
+    VOLUME,
+    BarState,
+    advance,
+    close_all,
+    close_until,
+    covered,
+    jit,
+    newest_position,
+)
 from backtestr.model.arrays import F64, I64
 
 __all__ = [
+    "BOUND_LEN",
+    "BOUND_OFFSET",
+    "BOUND_POS",
+    "CLOSE",
+    "CLOSED",
+    "DURATION",
+    "END",
+    "HIGH",
+    "ITEMS",
+    "LABEL",
+    "LAST_TS",
+    "LOW",
+    "MIN_END",
+    "NEVER",
+    "NO_BAR",
+    "N_GLOBALS",
+    "N_RING_ROWS",
+    "N_SLOTS",
+    "N_VALUES",
+    "OK",
+    "OPEN",
+    "OUT_OF_BOUNDS",
+    "OUT_OF_ORDER",
+    "RING_CAP",
+    "RING_MIRROR",
+    "RING_OFFSET",
+    "RUN_ITEMS",
+    "RUN_TICKS",
+    "R_CLOSE",
+    "R_HIGH",
+    "R_LOW",
+    "R_OPEN",
+    "R_SPREAD_AVG",
+    "R_SPREAD_MAX",
+    "R_SPREAD_MIN",
+    "R_VOLUME",
     "SIDE_ASK",
     "SIDE_BID",
     "SIDE_MID",
+    "SPREAD_MAX",
+    "SPREAD_MIN",
+    "SPREAD_SUM",
+    "SPREAD_WEIGHT",
+    "TICKS",
+    "VOLUME",
     "BarState",
+    "add_tick",
     "close_all",
+    "close_due",
     "close_until",
+    "newest_position",
     "update_bars",
     "update_tick",
     "update_ticks",
 ]
 
-_F = TypeVar("_F", bound=Callable[..., object])
 
-
-def _jit(func: _F) -> _F:
-    """``numba.njit(cache=True)`` keeping the Python signature visible to mypy."""
-    return cast(_F, numba.njit(cache=True)(func))
-
-
-# slots columns
-LABEL, END, TICKS, ITEMS, CLOSED, DURATION = 0, 1, 2, 3, 4, 5
-BOUND_OFFSET, BOUND_LEN, BOUND_POS, RING_OFFSET, RING_CAP, RING_MIRROR = 6, 7, 8, 9, 10, 11
-N_SLOTS = 12
-# values / run columns
-OPEN, HIGH, LOW, CLOSE, VOLUME = 0, 1, 2, 3, 4
-SPREAD_MIN, SPREAD_SUM, SPREAD_MAX, SPREAD_WEIGHT = 5, 6, 7, 8
-N_VALUES = 9
-# globals
-LAST_TS, MIN_END, RUN_ITEMS, RUN_TICKS = 0, 1, 2, 3
-N_GLOBALS = 4
-# ring_values rows
-R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME, R_SPREAD_MIN, R_SPREAD_AVG, R_SPREAD_MAX = range(8)
-N_RING_ROWS = 8
-# price sides
-SIDE_BID, SIDE_ASK, SIDE_MID = 0, 1, 2
-# status codes returned by the array kernels
-OK, OUT_OF_ORDER, OUT_OF_BOUNDS = 0, 1, 2
-
-NO_BAR = np.iinfo(np.int64).min
-NEVER = np.iinfo(np.int64).max
-
-
-class BarState(NamedTuple):
-    """Every array the kernels read and write (see the module docstring for the layout)."""
-
-    slots: I64
-    values: F64
-    run: F64
-    globals: I64
-    bounds: I64
-    ring_ts: I64
-    ring_ticks: I64
-    ring_values: F64
-
-
-@_jit
-def _reset_values(row: F64) -> None:
-    row[OPEN] = np.nan
-    row[HIGH] = -np.inf
-    row[LOW] = np.inf
-    row[CLOSE] = np.nan
-    row[VOLUME] = 0.0
-    row[SPREAD_MIN] = np.inf
-    row[SPREAD_SUM] = 0.0
-    row[SPREAD_MAX] = -np.inf
-    row[SPREAD_WEIGHT] = 0.0
-
-
-@_jit
-def _fold_run(state: BarState) -> None:
-    """Merge the pending run into every forming bar (the run lies inside all of them)."""
-    g = state.globals
-    items = g[RUN_ITEMS]
-    if items == 0:
-        return
-    run = state.run
-    slots = state.slots
-    values = state.values
-    for k in range(slots.shape[0]):
-        v = values[k]
-        if slots[k, ITEMS] == 0:
-            v[OPEN] = run[OPEN]
-        if run[HIGH] > v[HIGH]:
-            v[HIGH] = run[HIGH]
-        if run[LOW] < v[LOW]:
-            v[LOW] = run[LOW]
-        v[CLOSE] = run[CLOSE]
-        v[VOLUME] += run[VOLUME]
-        if run[SPREAD_MIN] < v[SPREAD_MIN]:
-            v[SPREAD_MIN] = run[SPREAD_MIN]
-        if run[SPREAD_MAX] > v[SPREAD_MAX]:
-            v[SPREAD_MAX] = run[SPREAD_MAX]
-        v[SPREAD_SUM] += run[SPREAD_SUM]
-        v[SPREAD_WEIGHT] += run[SPREAD_WEIGHT]
-        slots[k, ITEMS] += items
-        slots[k, TICKS] += g[RUN_TICKS]
-    _reset_values(run)
-    g[RUN_ITEMS] = 0
-    g[RUN_TICKS] = 0
-
-
-@_jit
-def _emit(state: BarState, k: int) -> None:
-    """Append timeframe ``k``'s forming bar to its ring buffer."""
-    slots = state.slots
-    v = state.values[k]
-    n = slots[k, CLOSED]
-    cap = slots[k, RING_CAP]
-    pos = slots[k, RING_OFFSET] + n % cap
-    weight = v[SPREAD_WEIGHT]
-    average = v[SPREAD_SUM] / weight if weight > 0 else np.nan
-    low_spread = v[SPREAD_MIN] if v[SPREAD_MIN] != np.inf else np.nan
-    high_spread = v[SPREAD_MAX] if v[SPREAD_MAX] != -np.inf else np.nan
-    rv = state.ring_values
-    copies = 2 if slots[k, RING_MIRROR] != 0 else 1
-    for c in range(copies):
-        p = pos + c * cap
-        state.ring_ts[p] = slots[k, LABEL]
-        state.ring_ticks[p] = slots[k, TICKS]
-        rv[R_OPEN, p] = v[OPEN]
-        rv[R_HIGH, p] = v[HIGH]
-        rv[R_LOW, p] = v[LOW]
-        rv[R_CLOSE, p] = v[CLOSE]
-        rv[R_VOLUME, p] = v[VOLUME]
-        rv[R_SPREAD_MIN, p] = low_spread
-        rv[R_SPREAD_AVG, p] = average
-        rv[R_SPREAD_MAX, p] = high_spread
-    slots[k, CLOSED] = n + 1
-
-
-@_jit
-def _covered(state: BarState, t: int) -> bool:
-    """True when every D/W/MN timeframe that must open a bar at ``t`` has boundaries for it."""
-    slots = state.slots
-    for k in range(slots.shape[0]):
-        if t >= slots[k, END] and slots[k, DURATION] == 0:
-            off = slots[k, BOUND_OFFSET]
-            n = slots[k, BOUND_LEN]
-            if n < 2 or state.bounds[off + slots[k, BOUND_POS]] > t:
-                return False
-            if state.bounds[off + n - 1] <= t:
-                return False
-    return True
-
-
-@_jit
-def _open(state: BarState, k: int, t: int) -> None:
-    """Start an empty forming bar of timeframe ``k`` around time ``t``."""
-    slots = state.slots
-    duration = slots[k, DURATION]
-    if duration > 0:
-        label = t - t % duration
-        end = label + duration
-    else:
-        off = slots[k, BOUND_OFFSET]
-        last = slots[k, BOUND_LEN] - 1
-        p = slots[k, BOUND_POS]
-        while p < last and state.bounds[off + p + 1] <= t:
-            p += 1
-        slots[k, BOUND_POS] = p
-        label = state.bounds[off + p]
-        end = state.bounds[off + p + 1]
-    slots[k, LABEL] = label
-    slots[k, END] = end
-    slots[k, ITEMS] = 0
-    slots[k, TICKS] = 0
-    _reset_values(state.values[k])
-
-
-@_jit
-def _advance(
-    state: BarState, t: int, tick_index: int, events_tick: I64, events_tf: I64, n_events: int
-) -> tuple[int, int]:
-    """Close every bar ending at or before ``t``; open bars around ``t`` when ``tick_index >= 0``.
-
-    Returns the mask of timeframes that closed a bar and the new number of recorded events.
-    """
-    _fold_run(state)
-    slots = state.slots
-    record = events_tick.shape[0] > 0
-    mask = 0
-    min_end = NEVER
-    for k in range(slots.shape[0]):
-        if t >= slots[k, END]:
-            if slots[k, ITEMS] > 0:
-                _emit(state, k)
-                mask |= 1 << k
-                if record:
-                    events_tick[n_events] = tick_index
-                    events_tf[n_events] = k
-                    n_events += 1
-            if tick_index >= 0:
-                _open(state, k, t)
-            else:
-                slots[k, END] = NO_BAR
-                slots[k, ITEMS] = 0
-        min_end = min(min_end, slots[k, END])
-    state.globals[MIN_END] = min_end
-    return mask, n_events
-
-
-@_jit
+@jit
 def update_ticks(
     state: BarState,
     side: int,
@@ -308,7 +214,7 @@ def update_ticks(
         if t >= min_end:
             if room > 0 and n_events + n_timeframes > room:
                 break
-            if not _covered(state, t):
+            if not covered(state, t):
                 status = OUT_OF_BOUNDS
                 break
             run[OPEN], run[HIGH], run[LOW], run[CLOSE] = r_open, r_high, r_low, r_close
@@ -316,7 +222,7 @@ def update_ticks(
             run[SPREAD_MAX], run[SPREAD_WEIGHT] = r_smax, r_weight
             g[RUN_ITEMS] = r_items
             g[RUN_TICKS] = r_items
-            mask, n_events = _advance(state, t, i, events_tick, events_tf, n_events)
+            mask, n_events = advance(state, t, i, events_tick, events_tf, n_events)
             r_open, r_high, r_low, r_close = run[OPEN], run[HIGH], run[LOW], run[CLOSE]
             r_volume, r_smin, r_ssum = run[VOLUME], run[SPREAD_MIN], run[SPREAD_SUM]
             r_smax, r_weight = run[SPREAD_MAX], run[SPREAD_WEIGHT]
@@ -364,9 +270,31 @@ def update_ticks(
     return i, n_events, status
 
 
-@_jit
-def update_tick(
-    state: BarState,
+@jit
+def close_due(state: BarState, ts_ns: int) -> int:
+    """Close the bars a tick at ``ts_ns`` ends and open the bars it falls in (not feeding it).
+
+    Only needed when ``ts_ns >= state.globals[MIN_END]``; see :func:`add_tick`.
+
+    Returns
+    -------
+    int
+        Bit mask of the timeframes that closed a bar; ``-1`` when ``ts_ns`` is older than the
+        previous tick, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+    """
+    if ts_ns < state.globals[LAST_TS]:
+        return -1
+    if not covered(state, ts_ns):
+        return -2
+    no_events = np.empty(0, dtype=np.int64)
+    mask, _ = advance(state, ts_ns, 0, no_events, no_events, 0)
+    return mask
+
+
+@jit
+def add_tick(
+    globals_: I64,
+    run: F64,
     side: int,
     ts_ns: int,
     bid: float,
@@ -374,26 +302,22 @@ def update_tick(
     bid_volume: float,
     ask_volume: float,
 ) -> int:
-    """Feed one tick; the entry point for a numba-compiled backtest loop.
+    """Feed one tick that closes no bar (``ts_ns < globals_[MIN_END]``); the per-tick fast path.
 
-    Bars ending at or before ``ts_ns`` are closed first, then the tick joins the new bars, so a
-    caller that sees a closed bar here may act before processing the tick any further.
+    Takes ``state.globals`` and ``state.run`` rather than the whole state because passing the
+    whole state on every call costs numba more than the work itself. A compiled loop gets
+    them once and calls :func:`close_due` first when a bar may close::
 
-    Returns
-    -------
-    int
-        Bit mask of the timeframes (by index) that closed a bar; ``-1`` when the tick is older
-        than the previous one, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+        g, run = state.globals, state.run
+        for i in range(n):
+            mask = close_due(state, ts[i]) if ts[i] >= g[MIN_END] else 0
+            add_tick(g, run, side, ts[i], bid[i], ask[i], bid_volume[i], ask_volume[i])
+
+    Returns 0, or -1 (nothing changed) when the tick is older than the previous one.
     """
-    g = state.globals
+    g = globals_
     if ts_ns < g[LAST_TS]:
         return -1
-    mask = 0
-    if ts_ns >= g[MIN_END]:
-        if not _covered(state, ts_ns):
-            return -2
-        no_events = np.empty(0, dtype=np.int64)
-        mask, _ = _advance(state, ts_ns, 0, no_events, no_events, 0)
     g[LAST_TS] = ts_ns
     if side == SIDE_BID:
         price = bid
@@ -405,7 +329,6 @@ def update_tick(
         price = (bid + ask) * 0.5
         volume = bid_volume + ask_volume
     spread = ask - bid
-    run = state.run
     if g[RUN_ITEMS] == 0:
         run[OPEN] = price
     if price > run[HIGH]:
@@ -423,10 +346,43 @@ def update_tick(
         run[SPREAD_WEIGHT] += 1.0
     g[RUN_ITEMS] += 1
     g[RUN_TICKS] += 1
-    return mask
+    return 0
 
 
-@_jit
+@jit
+def update_tick(
+    state: BarState,
+    side: int,
+    ts_ns: int,
+    bid: float,
+    ask: float,
+    bid_volume: float,
+    ask_volume: float,
+) -> int:
+    """Feed one tick: :func:`close_due` when needed, then :func:`add_tick`.
+
+    Bars ending at or before ``ts_ns`` are closed first, then the tick joins the new bars, so a
+    caller that sees a closed bar here may act before processing the tick any further. Simple,
+    but passing the whole state per call limits it to about 10 M ticks/s; see :func:`add_tick`
+    and :func:`update_ticks` for the fast ways.
+
+    Returns
+    -------
+    int
+        Bit mask of the timeframes (by index) that closed a bar; ``-1`` when the tick is older
+        than the previous one, ``-2`` when D/W/MN boundaries do not cover it (nothing changed).
+    """
+    g = state.globals
+    mask = 0
+    if ts_ns >= g[MIN_END]:
+        mask = close_due(state, ts_ns)
+        if mask < 0:
+            return mask
+    status = add_tick(g, state.run, side, ts_ns, bid, ask, bid_volume, ask_volume)
+    return mask if status == 0 else status
+
+
+@jit
 def update_bars(
     state: BarState,
     ts_ns: I64,
@@ -466,10 +422,10 @@ def update_bars(
         if t >= g[MIN_END]:
             if room > 0 and n_events + n_timeframes > room:
                 break
-            if not _covered(state, t):
+            if not covered(state, t):
                 status = OUT_OF_BOUNDS
                 break
-            mask, n_events = _advance(state, t, i, events_tick, events_tf, n_events)
+            mask, n_events = advance(state, t, i, events_tick, events_tf, n_events)
             if mask & stop_mask:
                 # the bar is re-read on the next call: allow its timestamp once more
                 g[LAST_TS] = t - 1
@@ -497,32 +453,3 @@ def update_bars(
         g[RUN_TICKS] += count
         i += 1
     return i, n_events, status
-
-
-@_jit
-def close_until(state: BarState, ts_ns: int) -> int:
-    """Close every forming bar that ends at or before ``ts_ns`` (e.g. at a session end).
-
-    Later data must not be older than ``ts_ns``. Returns the mask of timeframes that closed.
-    """
-    g = state.globals
-    mask = 0
-    if ts_ns >= g[MIN_END]:
-        no_events = np.empty(0, dtype=np.int64)
-        mask, _ = _advance(state, ts_ns, -1, no_events, no_events, 0)
-    if ts_ns > g[LAST_TS]:
-        g[LAST_TS] = ts_ns
-    return mask
-
-
-@_jit
-def close_all(state: BarState) -> int:
-    """Close every forming bar now (end of data); later data must start after their ends."""
-    slots = state.slots
-    latest = state.globals[LAST_TS]
-    for k in range(slots.shape[0]):
-        if slots[k, END] != NO_BAR and (slots[k, ITEMS] > 0 or state.globals[RUN_ITEMS] > 0):
-            latest = max(latest, slots[k, END])
-    if latest == NO_BAR:
-        return 0
-    return close_until(state, latest)

@@ -8,10 +8,11 @@ import numpy as np
 
 from backtestr.bars import kernels as kn
 from backtestr.bars.calendar import period_starts
+from backtestr.bars.core import reset_values
 from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import I64
 
-__all__ = ["allocate", "closed_bars", "cover", "forming_bar", "is_covered"]
+__all__ = ["allocate", "closed_bars", "cover", "forming_bar"]
 
 
 def allocate(
@@ -36,9 +37,9 @@ def allocate(
         offset += copies * max(int(capacity), 1)
     values = np.zeros((n, kn.N_VALUES))
     for k in range(n):
-        kn._reset_values(values[k])
+        reset_values(values[k])
     run = np.zeros(kn.N_VALUES)
-    kn._reset_values(run)
+    reset_values(run)
     globals_ = np.array([kn.NO_BAR, kn.NO_BAR, 0, 0], dtype=np.int64)
     return kn.BarState(
         slots=slots,
@@ -50,17 +51,6 @@ def allocate(
         ring_ticks=np.zeros(offset, dtype=np.int64),
         ring_values=np.full((kn.N_RING_ROWS, offset), np.nan),
     )
-
-
-def is_covered(state: kn.BarState, end_ns: int) -> bool:
-    """True when every D/W/MN timeframe has a period boundary after ``end_ns``."""
-    slots = state.slots
-    for k in range(len(slots)):
-        if slots[k, kn.DURATION] == 0:
-            n = int(slots[k, kn.BOUND_LEN])
-            if n < 2 or state.bounds[slots[k, kn.BOUND_OFFSET] + n - 1] <= end_ns:
-                return False
-    return True
 
 
 def cover(
@@ -108,10 +98,7 @@ def closed_bars(state: kn.BarState, k: int, last: int | None = None) -> BarArray
     offset = int(slots[k, kn.RING_OFFSET])
     kept = min(total, capacity)
     count = kept if last is None else max(0, min(last, kept))
-    if slots[k, kn.RING_MIRROR]:
-        stop = offset + total % capacity + capacity
-    else:
-        stop = offset + total
+    stop = offset + total % capacity + capacity if slots[k, kn.RING_MIRROR] else offset + total
     start = stop - count
     rows = state.ring_values[:, start:stop]
     return BarArrays(

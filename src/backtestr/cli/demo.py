@@ -22,6 +22,7 @@ from backtestr.cli.data import _print_summary
 from backtestr.data.sample import sample_ticks
 from backtestr.data.store import Store
 from backtestr.model import PriceSide, TickArrays, Timeframe
+from backtestr.report import plot_bars, save_figure
 
 DEMO_SYMBOL = "EURUSD"
 
@@ -45,8 +46,13 @@ def write_ticks_csv(ticks: TickArrays, path: Path) -> None:
 @cli.command()
 @click.option("--weeks", default=4, show_default=True, help="Weeks of sample ticks to generate.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the sample generator.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder for the charts (default: a new temporary folder).",
+)
 @click.pass_context
-def demo(ctx: click.Context, weeks: int, seed: int) -> None:
+def demo(ctx: click.Context, weeks: int, seed: int, out: str | None) -> None:
     """Run the pipeline on generated sample data (a temporary home unless --home is given)."""
     home_option: str | None = ctx.find_root().obj
     temporary_home = home_option is None
@@ -88,6 +94,18 @@ def demo(ctx: click.Context, weeks: int, seed: int) -> None:
                     )
                     progress("bars", done, len(timeframes))
             console.print(table)
+            charts = Path(out) if out else Path(tempfile.mkdtemp(prefix="backtestr-demo-charts-"))
+            charts.mkdir(parents=True, exist_ok=True)
+            instrument = store.instrument(DEMO_SYMBOL)
+            chart = save_figure(
+                plot_bars(
+                    store.bars(DEMO_SYMBOL, "H1"),
+                    title=f"{DEMO_SYMBOL} H1 (bid) and average spread",
+                    pip_size=instrument.pip_size,
+                ),
+                charts / f"{DEMO_SYMBOL}_H1.png",
+            )
+            console.print(f"Chart: {chart}")
         where = "a temporary home (deleted now)" if temporary_home else str(store_home)
         console.print(f"Demo finished in {where}.")
     finally:

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from backtestr.errors import DataFormatError
 from backtestr.model.arrays import F64, I64
@@ -73,6 +74,53 @@ def _first(mask: npt.NDArray[np.bool_]) -> int:
     return int(np.argmax(mask)) if mask.any() else -1
 
 
+@njit(cache=True, nogil=True)
+def _first_outside(values, low, allow_low):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """First index not in (low, inf) — or [low, inf) with ``allow_low`` — else -1; NaN is out.
+
+    The first loop has no early exit so that it vectorises; the slow search runs only on a hit.
+    """
+    bad = False
+    for i in range(values.shape[0]):
+        v = values[i]
+        bad |= (v < low) | (v == np.inf) | (v != v) | ((v == low) & (not allow_low))
+    if not bad:
+        return -1
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v < low or v == np.inf or v != v or (v == low and not allow_low):
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _first_step_back(ts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    back = False
+    for i in range(1, ts.shape[0]):  # vectorisable scan first, the search only on a hit
+        back |= ts[i] < ts[i - 1]
+    if not back:
+        return -1
+    for i in range(1, ts.shape[0]):
+        if ts[i] < ts[i - 1]:
+            return i - 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _long_steps(ts, threshold):  # type: ignore[no-untyped-def]  # pragma: no cover
+    count = 0
+    for i in range(1, ts.shape[0]):
+        if ts[i] - ts[i - 1] > threshold:
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(1, ts.shape[0]):
+        if ts[i] - ts[i - 1] > threshold:
+            out[k] = i - 1
+            k += 1
+    return out
+
+
 def _describe(value: float) -> str:
     if np.isnan(value):
         return "is empty or NaN"
@@ -83,7 +131,7 @@ def _describe(value: float) -> str:
 
 def check_positive(values: F64, role: str, where: Location) -> None:
     """Prices must be finite and above zero."""
-    bad = _first(~(values > 0) | np.isinf(values))
+    bad = int(_first_outside(values, 0.0, False))
     if bad >= 0:
         where.fail(
             bad,
@@ -95,7 +143,7 @@ def check_positive(values: F64, role: str, where: Location) -> None:
 
 def check_volume(values: F64, role: str, where: Location) -> None:
     """Volumes must be finite and not negative (missing volume is an error, write 0)."""
-    bad = _first(~(values >= 0) | np.isinf(values))
+    bad = int(_first_outside(values, 0.0, True))
     if bad >= 0:
         value = float(values[bad])
         text = "is empty or NaN" if np.isnan(value) else f"{value:g} is negative or infinite"
@@ -151,7 +199,7 @@ class OrderTracker:
                 f"{where.unit}, {self.last_line}, is at {format_ns(self.last_ns)} UTC)",
                 hint="Sort the file by time",
             )
-        back = _first(ts[1:] < ts[:-1])
+        back = int(_first_step_back(ts))
         if back >= 0:
             where.fail(
                 back + 1,
@@ -258,18 +306,14 @@ class GapFinder:
     def feed(self, ts: I64) -> None:
         if len(ts) == 0:
             return
-        if self.last_ns is not None:
-            ts_all = np.concatenate([np.array([self.last_ns], dtype=np.int64), ts])
-        else:
-            ts_all = ts
-        diffs = np.diff(ts_all)
-        for index in np.flatnonzero(diffs > self.threshold_ns):
-            start, end = int(ts_all[index]), int(ts_all[index + 1])
+        steps = [(self.last_ns, int(ts[0]))] if self.last_ns is not None else []
+        steps += [(int(ts[i]), int(ts[i + 1])) for i in _long_steps(ts, self.threshold_ns)]
+        for start, end in steps:
             if end - start - _weekend_overlap(start, end) > self.threshold_ns:
                 if len(self.gaps) >= MAX_GAPS:
                     break
                 self.gaps.append((start, end))
-        self.last_ns = int(ts_all[-1])
+        self.last_ns = int(ts[-1])
 
 
 def format_ns(ns: int) -> str:
@@ -322,7 +366,8 @@ def check_price_level(prices: F64, symbol: str, where: Location, role: str) -> N
     JPY-quoted pairs of the majors trade well above 20; pairs of the majors among themselves
     (EURUSD, GBPUSD, AUDNZD …) well below 20. Anything else is not checked.
     """
-    finite = prices[np.isfinite(prices)]
+    head = prices[:10_000]  # the level of the first rows is enough
+    finite = head[np.isfinite(head)]
     if len(finite) == 0 or not is_fx_symbol(symbol.upper()):
         return
     base, quote = symbol.upper()[:3], symbol.upper()[3:]

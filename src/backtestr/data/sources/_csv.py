@@ -10,6 +10,7 @@ Arrow rejects a block, a precise Python re-scan of that block finds the first ba
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +18,21 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from backtestr.data.sources._detect import CsvPlan
-from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile
+from backtestr.data.sources._fastcsv import (
+    KIND_CLOCK,
+    KIND_DATE,
+    KIND_NUMBER,
+    KIND_TIME,
+    count_lines,
+    parse_block,
+)
+from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile, _Stream
 from backtestr.data.sources._timestamps import (
     TIME_OF_DAY,
     local_to_utc,
@@ -33,12 +43,13 @@ from backtestr.data.validate import Location
 from backtestr.errors import DataFormatError
 from backtestr.model.arrays import F64, I64
 
-__all__ = ["RawChunk", "read_csv_chunks"]
+__all__ = ["RawChunk", "read_csv_chunks", "symbol_rows"]
 
 _NUMBER = re.compile(
     r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity))\s*$", re.IGNORECASE
 )
 _MAX_LINE_BYTES = 1 << 20
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,7 @@ class RawChunk:
 
     ts_ns: I64
     values: dict[str, F64]
-    symbols: list[str]
+    symbols: list[tuple[str, int]]  # each distinct value of a symbol column, with its first row
     where: Location
     disk_bytes: int  # bytes of the on-disk file consumed so far
 
@@ -55,62 +66,82 @@ class RawChunk:
 def read_csv_chunks(
     path: Path, raw: RawFile, plan: CsvPlan, block_bytes: int
 ) -> Iterator[RawChunk]:
-    """Yield the file's rows block by block (each block ≈ ``block_bytes`` of text)."""
+    """Yield the file's rows block by block (each block ≈ ``block_bytes`` of text).
+
+    A block is read into one reused buffer and completed to the end of its last line, so no
+    line is ever split and nothing is copied before Arrow parses it.
+    """
     stream = raw.open()
     try:
-        consumed = 0
         line = 1
-        carry = b""
-        skip = plan.skip_lines
-        first = True
+        consumed = 0
+        for _ in range(plan.skip_lines):  # header and leading blank lines
+            consumed += len(_read_line(path, stream, line))
+            line += 1
+        # never more than the file can hold (compressed text rarely shrinks below 1/16)
+        expansion = 1 if raw.packaging == "plain" else 16
+        block_bytes = max(1 << 10, min(block_bytes, raw.total_bytes * expansion))
+        buffer = np.empty(block_bytes + _MAX_LINE_BYTES, dtype=np.uint8)  # not zero-filled
+        view = memoryview(buffer)  # type: ignore[arg-type]
         while True:
-            try:
-                data = stream.read(block_bytes)
-            except DECOMPRESSION_ERRORS as error:
-                raise DataFormatError(
-                    path,
-                    f"the compressed file is corrupt or truncated ({error})",
-                    line=line,
-                    hint="Download or export the file again",
-                ) from error
-            eof = not data
-            consumed += len(data)
-            buffer = carry + data
-            if first and buffer.startswith(b"\xef\xbb\xbf"):
-                buffer = buffer[3:]
-            first = False
-            while skip and (cut := buffer.find(b"\n")) >= 0:
-                buffer = buffer[cut + 1 :]
-                skip -= 1
-                line += 1
-            if eof:
-                block, carry = buffer, b""
-            else:
-                cut = buffer.rfind(b"\n")
-                if cut < 0:
-                    if len(buffer) > _MAX_LINE_BYTES:
-                        raise DataFormatError(
-                            path,
-                            "a line is longer than 1 MB; this is not a CSV file",
-                            line=line,
-                            hint="Check the file type",
-                        )
-                    carry = buffer
-                    continue
-                block, carry = buffer[: cut + 1], buffer[cut + 1 :]
-            if block:
-                lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-                chunk = _convert(path, block, line, plan, raw.progress(stream, consumed))
-                if chunk is not None:
-                    yield chunk
-                line += lines
-            if eof:
+            n = _fill(path, stream, view[:block_bytes], line)
+            if n == 0:
                 return
+            if buffer[n - 1] != 10:  # complete the last line
+                rest = _read_line(path, stream, line)
+                buffer[n : n + len(rest)] = np.frombuffer(rest, dtype=np.uint8)
+                n += len(rest)
+            consumed += n
+            block = view[:n]
+            if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
+                block = block[3:]
+            chunks, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            yield from chunks
+            line += lines
     finally:
         stream.close()
 
 
-def _arrow_read(block: bytes, plan: CsvPlan) -> pa.Table:
+def _fill(path: Path, stream: _Stream, target: memoryview, line: int) -> int:
+    """Read until ``target`` is full or the file ends; returns the bytes read."""
+    total = 0
+    try:
+        while total < len(target):
+            got = stream.readinto(target[total:])
+            if not got:
+                break
+            total += got
+    except DECOMPRESSION_ERRORS as error:
+        raise DataFormatError(
+            path,
+            f"the compressed file is corrupt or truncated ({error})",
+            line=line,
+            hint="Download or export the file again",
+        ) from error
+    return total
+
+
+def _read_line(path: Path, stream: _Stream, line: int) -> bytes:
+    try:
+        text = stream.readline(_MAX_LINE_BYTES)
+    except DECOMPRESSION_ERRORS as error:
+        raise DataFormatError(
+            path,
+            f"the compressed file is corrupt or truncated ({error})",
+            line=line,
+            hint="Download or export the file again",
+        ) from error
+    if len(text) >= _MAX_LINE_BYTES and not text.endswith(b"\n"):
+        raise DataFormatError(
+            path,
+            "a line is longer than 1 MB; this is not a CSV file",
+            line=line,
+            hint="Check the file type",
+        )
+    return text
+
+
+def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
     names = [f"c{i}" for i in range(len(plan.column_names))]
     wanted = sorted(set(plan.roles.values()))
     types = {names[i]: pa.float64() for i in plan.numeric}
@@ -136,21 +167,42 @@ def _arrow_read(block: bytes, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: bytes, first_line: int, plan: CsvPlan, disk_bytes: int
-) -> RawChunk | None:
+    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
+) -> tuple[list[RawChunk], int]:
+    """Rows of one block (one or more chunks) and the number of physical lines it spans."""
+    columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
+    fast = _fast_path(block, plan)
+    if fast is not None:
+        pieces, zoned, lines = fast
+        numeric_roles = sorted(
+            (index, role)
+            for role, index in plan.roles.items()
+            if role not in ("time", "date", "clock", "symbol")
+        )
+        chunks = []
+        line = first_line
+        for ts, matrix in pieces:  # pieces parsed in parallel, each a run of whole lines
+            values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
+            where = Location(path, line, columns)
+            utc = ts if zoned else local_to_utc(ts, plan.zone)
+            chunks.append(RawChunk(utc, values, [], where, disk_bytes))
+            line += len(ts)
+        return chunks, lines
+    lines = count_lines(np.frombuffer(block, dtype=np.uint8))
     try:
         table = _arrow_read(block, plan)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
-        _diagnose(path, block, first_line, plan, str(error))
+        _diagnose(path, bytes(block), first_line, plan, str(error))
+    if table.num_rows != lines:  # a bare CR or a quoted line break: line numbers would drift
+        _diagnose(path, bytes(block), first_line, plan, "rows do not match lines")
     names = {role: f"c{index}" for role, index in plan.roles.items()}
-    columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
     time_role = "date" if "date" in plan.roles else "time"
     blank = _blank_rows(table, names[time_role], [names[r] for r in plan.roles if r != time_role])
     if blank is not None:
         keep = ~blank
         if not keep.any():
-            return None
+            return [], lines
         table = table.filter(pa.array(keep))
         where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
     ts = _timestamps(table, names, plan, where)
@@ -159,14 +211,46 @@ def _convert(
         for role in plan.roles
         if role not in ("time", "date", "clock", "symbol")
     }
-    symbols: list[str] = []
-    if "symbol" in plan.roles:
-        symbols = [str(s) for s in pc.unique(table[names["symbol"]]).to_pylist()]
-    return RawChunk(ts, values, symbols, where, disk_bytes)
+    symbols = symbol_rows(table[names["symbol"]]) if "symbol" in plan.roles else []
+    return [RawChunk(ts, values, symbols, where, disk_bytes)], lines
+
+
+def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
+    """Distinct values of a symbol column and the row where each first appears."""
+    return [
+        (str(value), int(pc.index(column, value).as_py()))
+        for value in pc.unique(column).to_pylist()
+        if value is not None
+    ]
+
+
+def _fast_path(
+    block: memoryview, plan: CsvPlan
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
+    """The compiled tokenizer, for plain files with template timestamps (most files)."""
+    if plan.time_layout is None or "symbol" in plan.roles or len(plan.delimiter) != 1:
+        return None
+    kinds = np.zeros(len(plan.column_names), dtype=np.int8)
+    for role, index in plan.roles.items():
+        kinds[index] = {"time": KIND_TIME, "date": KIND_DATE, "clock": KIND_CLOCK}.get(
+            role, KIND_NUMBER
+        )
+    data = np.frombuffer(block, dtype=np.uint8)
+    return parse_block(
+        data,
+        ord(plan.delimiter),
+        kinds,
+        plan.time_layout.order,
+        plan.time_layout.separator,
+        int((kinds == KIND_NUMBER).sum()),
+        threads=_THREADS,
+    )
 
 
 def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarray | None:
     """Mask of rows that were blank lines, or None when there are none (the common case)."""
+    if table.num_rows == 0 or pc.min(pc.binary_length(table[time_name])).as_py() > 0:
+        return None  # cheap: looks at the offsets only
     lengths = pc.utf8_length(pc.utf8_trim_whitespace(table[time_name]))
     empty = pc.equal(lengths, 0)
     if not pc.any(empty).as_py():
@@ -225,7 +309,7 @@ def _bad_time(
     )
 
 
-def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: str) -> NoReturn:
+def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: str) -> NoReturn:
     """Find the first line of ``block`` Arrow could not read and say exactly what is wrong."""
     expected = len(plan.column_names)
     pieces = block.split(b"\n")
@@ -242,10 +326,24 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: s
                 line=line,
                 hint="Remove the line or export the file again",
             ) from None
+        if "\r" in text:
+            raise DataFormatError(
+                path,
+                "a bare carriage return inside the line (mixed line endings)",
+                line=line,
+                hint="Convert the line endings to LF or CRLF",
+            )
         if not text.strip():
             continue
-        fields = next(csv.reader([text], delimiter=plan.delimiter), [])
-        is_last = offset >= len(pieces) - 2 and not pieces[-1].strip() or offset == len(pieces) - 1
+        try:
+            fields = next(csv.reader([text], delimiter=plan.delimiter), [])
+        except csv.Error as error:
+            raise DataFormatError(
+                path, f"the line cannot be split ({error})", line=line, hint="Fix the line"
+            ) from error
+        is_last = offset == len(pieces) - 1 or (
+            offset == len(pieces) - 2 and not pieces[-1].strip()
+        )
         if len(fields) != expected:
             _wrong_width(path, fields, text, line, plan, is_last)
         for index in plan.numeric:
@@ -260,7 +358,7 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, error: s
                 )
     raise DataFormatError(
         path,
-        f"the data could not be read ({error})",
+        f"the data could not be read ({reason})",
         line=first_line,
         hint="Check the lines from here on",
     )

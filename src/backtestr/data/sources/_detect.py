@@ -18,7 +18,6 @@ from backtestr.data.sources._formats import (
     FORMATS,
     SIDED_BAR_ROLES,
     SourceFormat,
-    known_column_names,
     normalize_header,
     role_of,
 )
@@ -33,7 +32,16 @@ from backtestr.data.sources._timestamps import (
 from backtestr.errors import DataFormatError, FormatDetectionError
 from backtestr.model.arrays import DataKind, PriceSide
 
-__all__ = ["SAMPLE_BYTES", "CsvPlan", "decode_sample", "plan_csv", "side_from_name"]
+__all__ = [
+    "SAMPLE_BYTES",
+    "CsvPlan",
+    "data_kind",
+    "decode_sample",
+    "formats_tried",
+    "header_roles",
+    "plan_csv",
+    "side_from_name",
+]
 
 SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", "\t", ";", "|")
@@ -42,6 +50,11 @@ _EST = Zone.fixed("EST (UTC-5, no daylight saving)", -5)
 # formats whose delimiter is fixed by the vendor: forcing them on another delimiter must fail
 _FIXED_DELIMITER = {"histdata-ticks": ",", "histdata-bars": ";"}
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_KNOWN_COLUMNS = (
+    "Known columns: timestamp (or time, date, datetime), bid, ask, bid_volume, ask_volume, "
+    "open, high, low, close, volume (or tickvol), bid_open … ask_close, symbol; ignored: "
+    "openinterest, spread, flags, last, adj_close. Rename or remove the column"
+)
 _EPOCH = re.compile(r"^\s*\d{9,19}(\.\d+)?\s*$")
 
 
@@ -70,11 +83,12 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if not at_eof:
         cut = sample.rfind(b"\n")
         sample = sample[: cut + 1] if cut >= 0 else sample
-    if b"\x00" in sample:
+    if (nul := sample.find(b"\x00")) >= 0:
         raise FormatDetectionError(
             path,
             "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
-            hint="Point the import at a CSV, Parquet, .gz or .zip file",
+            line=sample[:nul].count(b"\n") + 1,
+            hint="Point the import at a CSV, Parquet, .gz or .zip file. " + formats_tried(),
         )
     try:
         text = sample.decode("utf-8-sig")
@@ -95,7 +109,16 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    lines = [line.rstrip("\r") for line in lines]
+    for number, text_line in enumerate(lines, start=1):
+        if "\r" in text_line:
+            raise FormatDetectionError(
+                path,
+                "a bare carriage return inside the line (mixed line endings)",
+                line=number,
+                hint="Convert the line endings to LF or CRLF",
+            )
+    return lines
 
 
 def side_from_name(path: Path) -> PriceSide | None:
@@ -134,7 +157,7 @@ def _choose_delimiter(path: Path, lines: list[str], forced: str | None) -> str:
             "every line holds a single field; the delimiter looks wrong (expected ',', ';', "
             "tab or '|' between timestamp and prices)",
             line=1,
-            hint="Export the data as CSV with one column per field",
+            hint="Export the data as CSV with one column per field. " + formats_tried(),
         )
     first_bad = next(i for i, w in enumerate(widths) if w != widths[0])
     raise FormatDetectionError(
@@ -159,18 +182,23 @@ def _detect_layout(values: list[str]) -> DateLayout | None:
     return None
 
 
-def _header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
+def header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     roles: dict[str, int] = {}
     volumes: list[int] = []
+    # an unnamed first column is the time index (backtesting.py's EURUSD.csv), unless another
+    # column is the time: then it is a pandas row number and is ignored
+    named_time = any(role_of(n) in ("time", "date") for n in names[1:])
     for index, name in enumerate(names):
-        role = "time" if index == 0 and normalize_header(name) == "" else role_of(name)
+        role = role_of(name)
+        if index == 0 and normalize_header(name) == "":
+            role = "ignore" if named_time else "time"
         if role is None:
             raise DataFormatError(
                 path,
                 f"unknown column '{name.strip()}'",
                 line=line,
                 column=name.strip(),
-                hint="Rename it to one of: " + ", ".join(known_column_names()),
+                hint=_KNOWN_COLUMNS,
             )
         if role == "ignore":
             continue
@@ -203,7 +231,8 @@ def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dic
     if parse_timestamps(first, compact).bad_row < 0 and " " in fields[0].strip():
         names = ["time", "open", "high", "low", "close", "volume"]
         if n in (3, 4) and len(fields[0].strip()) == 18:
-            return "histdata-ticks", {r: i for i, r in enumerate(["time", "bid", "ask", "volume"])}
+            tick_roles = ["time", "bid", "ask", "volume"][:n]
+            return "histdata-ticks", {r: i for i, r in enumerate(tick_roles)}
         if n in (5, 6):
             return "histdata-bars", {r: i for i, r in enumerate(names[:n])}
     ymd_dot = next(layout for layout in LAYOUTS if layout.name == "ymd-dot")
@@ -226,7 +255,9 @@ def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dic
     )
 
 
-def _kind(path: Path, roles: dict[str, int], names: list[str], line: int) -> tuple[DataKind, bool]:
+def data_kind(
+    path: Path, roles: dict[str, int], names: list[str], line: int
+) -> tuple[DataKind, bool]:
     sided = [r for r in SIDED_BAR_ROLES if r in roles]
     plain = [r for r in BAR_ROLES if r in roles]
     quotes = [r for r in ("bid", "ask") if r in roles]
@@ -281,8 +312,13 @@ def _kind(path: Path, roles: dict[str, int], names: list[str], line: int) -> tup
         path,
         "no price columns: expected bid and ask (ticks) or open, high, low, close (bars)",
         line=line,
-        hint=_has(names),
+        hint=_has(names) + ". " + formats_tried(),
     )
+
+
+def formats_tried() -> str:
+    """The hint every detection failure ends with."""
+    return f"Formats tried: {', '.join(FORMATS)}; pass --format NAME to choose one"
 
 
 def _has(names: list[str]) -> str:
@@ -306,11 +342,12 @@ def plan_csv(
         raise DataFormatError(path, "the file holds no data lines", hint="Export the data again")
     delimiter = _choose_delimiter(path, body[:50], _FIXED_DELIMITER.get(forced or ""))
     first = _split(body[0], delimiter)
-    has_header = not (first[0].strip() and _looks_like_time(first[0]))
+    all_numbers = all(_NUMBER.match(f) for f in first)
+    has_header = not all_numbers and not (first[0].strip() and _looks_like_time(first[0]))
     header_line = skip + 1
     if has_header:
         names = [n.strip().strip("\ufeff") for n in first]
-        roles = _header_roles(path, names, header_line)
+        roles = header_roles(path, names, header_line)
         rows = [_split(line, delimiter) for line in body[1:]]
         skip += 1
         mt_style = any(n.startswith("<") for n in names)
@@ -323,7 +360,7 @@ def plan_csv(
         names = [n or f"column{i + 1}" for i, n in enumerate(names)]
         rows = [_split(line, delimiter) for line in body]
         mt_style = name == "mt-bars"
-    kind, bidask = _kind(path, roles, names, header_line)
+    kind, bidask = data_kind(path, roles, names, header_line)
     time_col = roles.get("time", roles.get("date", 0))
     values = [r[time_col] for r in rows if len(r) > time_col and r[time_col].strip()][:200]
     layout, multiplier = _time_layout(path, values, roles, names, skip)
@@ -397,7 +434,7 @@ def _time_layout(
         + ", and epoch seconds/ms/µs/ns)",
         line=line,
         column=names[roles.get(column, 0)],
-        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994",
+        hint="Write timestamps as ISO-8601, e.g. 2019-02-04 00:00:00.994, or pass --format",
     )
 
 

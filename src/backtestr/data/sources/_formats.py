@@ -62,7 +62,8 @@ _ALL = (
     SourceFormat(
         "dukascopy-ticks",
         DataKind.TICKS,
-        "Dukascopy tick export with header (time, ask, bid, volumes), 'DD.MM.YYYY HH:MM:SS.fff' UTC",
+        "Dukascopy tick export with header (time, ask, bid, volumes), 'DD.MM.YYYY HH:MM:SS.fff' "
+        "UTC",
     ),
     SourceFormat(
         "dukascopy-bars",
@@ -163,8 +164,3 @@ def normalize_header(name: str) -> str:
 def role_of(name: str) -> str | None:
     """The role a header cell plays (``bid``, ``open``, ``time``, ``ignore`` …) or ``None``."""
     return _ROLE_BY_NAME.get(normalize_header(name))
-
-
-def known_column_names() -> list[str]:
-    """Every header spelling we understand, for hints."""
-    return sorted(_ROLE_BY_NAME)

@@ -7,12 +7,11 @@ Progress is reported in bytes of the file on disk, so a progress bar over ``tota
 from __future__ import annotations
 
 import gzip
-import io
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from backtestr.errors import DataFormatError
 
@@ -60,13 +59,19 @@ class RawFile:
 class _Stream:
     """A readable decompressed stream plus the raw file under it (closed together)."""
 
-    def __init__(self, reader: BinaryIO | io.BufferedIOBase, raw: BinaryIO, size: int | None):
+    def __init__(self, reader: IO[bytes] | gzip.GzipFile, raw: BinaryIO, size: int | None):
         self.reader = reader
         self.raw = raw
         self.size = size
 
     def read(self, n: int) -> bytes:
         return self.reader.read(n)
+
+    def readinto(self, target: memoryview) -> int:
+        return self.reader.readinto(target)  # type: ignore[union-attr]
+
+    def readline(self, limit: int) -> bytes:
+        return self.reader.readline(limit)
 
     def close(self) -> None:
         try:

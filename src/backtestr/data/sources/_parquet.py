@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from backtestr.data.sources._csv import RawChunk
-from backtestr.data.sources._detect import CsvPlan, _header_roles, _kind, side_from_name
+from backtestr.data.sources._csv import RawChunk, symbol_rows
+from backtestr.data.sources._detect import CsvPlan, data_kind, header_roles, side_from_name
 from backtestr.data.sources._formats import FORMATS
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
@@ -42,8 +41,14 @@ def plan_parquet(
 ) -> CsvPlan:
     """Map the Parquet schema's column names to roles (same vocabulary as CSV headers)."""
     names = list(_open(path).schema_arrow.names)
-    roles = _header_roles(path, names, 0)
-    kind, bidask = _kind(path, roles, names, 0)
+    roles = header_roles(path, names, 0)
+    if "clock" in roles:
+        raise FormatDetectionError(
+            path,
+            "separate date and time columns are not supported in Parquet",
+            hint="Store one timestamp column",
+        )
+    kind, bidask = data_kind(path, roles, names, 0)
     name = "parquet-ticks" if kind is DataKind.TICKS else "parquet-bars"
     if forced is not None and forced != name:
         raise FormatDetectionError(
@@ -88,9 +93,7 @@ def read_parquet_chunks(
                 for role, name in columns.items()
                 if role not in ("time", "symbol")
             }
-            symbols: list[str] = []
-            if "symbol" in columns:
-                symbols = [str(s) for s in pc.unique(table[columns["symbol"]]).to_pylist()]
+            symbols = symbol_rows(table[columns["symbol"]]) if "symbol" in columns else []
             row += batch.num_rows
             yield RawChunk(ts, values, symbols, where, total_bytes * row // total_rows)
     except (pa.ArrowException, OSError) as error:
@@ -122,7 +125,7 @@ def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
         values = column.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy()
         return local_to_utc(values, zone)
     if pa.types.is_integer(kind):
-        raw = column.cast(pa.int64()).to_numpy()
+        raw: I64 = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
         unit = epoch_multiplier(str(int(raw[0]))) if len(raw) else 1
         return raw * unit
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -142,7 +145,7 @@ def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
         ns, bad = parse_epoch(column, epoch_multiplier(first))
         if bad < 0:
             return ns
-        where.fail(max(bad, 0), "time", f"cannot parse timestamp '{first}'")
+        where.fail(bad, "time", f"cannot parse timestamp '{column[bad].as_py()}'")
     raise DataFormatError(
         where.path,
         f"the time column has type {kind}, expected a timestamp, an integer epoch or text",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from backtestr.data.validate import (
     check_symbol_values,
     check_volume,
 )
-from backtestr.errors import ConfigError, DataFormatError, did_you_mean
+from backtestr.errors import ConfigError, DataFormatError, FormatDetectionError, did_you_mean
 from backtestr.model.arrays import F64, BarArrays, DataKind, PriceSide, TickArrays
 from backtestr.model.timeframe import Timeframe
 
@@ -179,14 +180,15 @@ class MarketFileReader:
 
     def _block_bytes(self, chunk_rows: int) -> int:
         per_line = 16 + 12 * len(self._plan.column_names)  # a generous estimate of a line's size
-        return int(min(256 << 20, max(64 << 10, chunk_rows * per_line)))
+        return int(min(256 << 20, max(1 << 10, chunk_rows * per_line)))
 
     def _detect_timeframe(self) -> None:
         if self.format.kind is not DataKind.BARS:
             return
-        for chunk in self._raw_chunks(min(self._chunk_rows, 2000)):
-            self.timeframe = _timeframe_of(chunk.ts_ns[:2000])
-            break
+        with contextlib.closing(self._raw_chunks(min(self._chunk_rows, 2000))) as head:  # type: ignore[type-var]
+            for chunk in head:
+                self.timeframe = _timeframe_of(chunk.ts_ns[:2000])
+                break
         if self.timeframe is not None:
             step = self.timeframe.duration_ns or 31 * 86_400 * NS_PER_SECOND
             self._gaps = GapFinder(max(TICK_GAP_NS, 3 * step))
@@ -268,7 +270,8 @@ class MarketFileReader:
 
     def _check_common(self, raw: RawChunk, state: _Progress, prices: F64, role: str) -> None:
         if raw.symbols:
-            check_symbol_values(raw.symbols, self.symbol, raw.where, [0] * len(raw.symbols))
+            values, rows = zip(*raw.symbols, strict=True)
+            check_symbol_values(list(values), self.symbol, raw.where, list(rows))
         if not state.level_checked and len(prices):
             check_price_level(prices, self.symbol, raw.where, role)
             state.level_checked = True
@@ -290,6 +293,9 @@ class MarketFileReader:
             ask_volume = values.get("ask_volume", zeros)
         else:  # one volume column: the volume traded at the quote, seen by both sides
             bid_volume = ask_volume = values.get("volume", zeros)
+        if self.format.name == "mt5-ticks":  # MT5 leaves <VOLUME> empty on quote-only ticks
+            bid_volume = np.nan_to_num(bid_volume, nan=0.0)
+            ask_volume = np.nan_to_num(ask_volume, nan=0.0)
         for role, volume in (("bid_volume", bid_volume), ("ask_volume", ask_volume)):
             check_volume(volume, role if role in values else "volume", where)
         state.order.check(ts, where)
@@ -370,14 +376,13 @@ class MarketFileReader:
         check_volume(volume, "volume", where)
         sides: dict[PriceSide, tuple[F64, F64, F64, F64]] = {}
         if self._plan.bidask:
-            for side, prefix in ((PriceSide.BID, "bid_"), (PriceSide.ASK, "ask_")):
-                ohlc = tuple(values[prefix + p] for p in ("open", "high", "low", "close"))
-                check_bars(*ohlc, where, prefix=prefix)
-                sides[side] = ohlc
+            prefixes = {PriceSide.BID: "bid_", PriceSide.ASK: "ask_"}
         else:
-            ohlc = tuple(values[p] for p in ("open", "high", "low", "close"))
-            check_bars(*ohlc, where)
-            sides[self.side or PriceSide.BID] = ohlc
+            prefixes = {self.side or PriceSide.BID: ""}
+        for side, prefix in prefixes.items():
+            o, h, low, c = (values[prefix + p] for p in ("open", "high", "low", "close"))
+            check_bars(o, h, low, c, where, prefix=prefix)
+            sides[side] = (o, h, low, c)
         state.order.check(ts, where)
         first_side = next(iter(sides.values()))
         self._check_common(raw, state, first_side[3], "close")
@@ -456,7 +461,9 @@ def open_market_file(
         plan = plan_parquet(file, forced=format, tz=tz, side=side)
     else:
         if format is not None and format.startswith("parquet"):
-            raise DataFormatError(file, f"this is a text file, not {format}", hint="Drop --format")
+            raise FormatDetectionError(
+                file, f"this is a text file, not {format}", hint="Drop --format"
+            )
         stream = raw.open()
         try:
             sample = stream.read(SAMPLE_BYTES)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from numba import njit
 
 from backtestr.model.arrays import I64
@@ -27,6 +28,7 @@ __all__ = [
     "parse_timestamps",
 ]
 
+U8 = npt.NDArray[np.uint8]
 NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
 
@@ -249,10 +251,8 @@ def _parse_epoch_column(data, offsets, multiplier, out):  # type: ignore[no-unty
     return -1
 
 
-def _buffers(column: object) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+def _buffers(column: pa.Array | pa.ChunkedArray) -> tuple[U8, I64]:
     """Data bytes and row offsets of an Arrow string array (any chunking, any slice offset)."""
-    import pyarrow as pa
-
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     array = array.cast(pa.large_string()) if array.type != pa.large_string() else array
     _, offsets_buffer, data_buffer = array.buffers()
@@ -273,7 +273,7 @@ class ParsedTimes:
     zoned: bool
 
 
-def parse_timestamps(column: object, layout: DateLayout) -> ParsedTimes:
+def parse_timestamps(column: pa.Array | pa.ChunkedArray, layout: DateLayout) -> ParsedTimes:
     """Parse an Arrow string column with ``layout``; naive values stay wall-clock ns."""
     data, offsets = _buffers(column)
     out = np.empty(len(offsets) - 1, dtype=np.int64)
@@ -293,7 +293,7 @@ def epoch_multiplier(first_value: str) -> int:
     return 1
 
 
-def parse_epoch(column: object, multiplier: int) -> tuple[I64, int]:
+def parse_epoch(column: pa.Array | pa.ChunkedArray, multiplier: int) -> tuple[I64, int]:
     """Parse epoch numbers (with optional fraction) into ns; returns (values, first bad row)."""
     data, offsets = _buffers(column)
     out = np.empty(len(offsets) - 1, dtype=np.int64)
