@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from backtestr.data.instruments import custom_instrument
 from backtestr.data.store import Store
 from backtestr.errors import ConfigError, DataFormatError, NoDataError, StoreError
 from backtestr.model import PriceSide, Timeframe
@@ -225,3 +226,22 @@ def test_runs_round_trip(store: Store) -> None:
         store.save_run("run-1", {}, {})
     with pytest.raises(NoDataError, match="Did you mean 'run-1'"):
         store.load_run("run-2")
+
+
+def test_daily_bars_cut_at_utc_midnight_are_not_grouped_into_fx_weeks(
+    store: Store, tmp_path: Path
+) -> None:
+    days = pd.date_range("2019-01-07", periods=21, freq="D", tz="UTC")
+    body = "".join(f"{d:%Y-%m-%d},1.1,1.2,1.0,1.15,1\n" for d in days)
+    header = "timestamp,open,high,low,close,volume\n"
+    store.import_file(write_csv(tmp_path / "EURUSD_D1.csv", header + body), symbol="EURUSD")
+    assert len(store.bars("EURUSD", "D1")) == 21  # as stored
+    with pytest.raises(NoDataError, match=r"do not follow its trading day \(17:00 America/New_Y"):
+        store.bars("EURUSD", "W1")
+    # an index whose days start at 00:00 UTC groups the same bars into weeks
+    store.import_file(
+        write_csv(tmp_path / "SX5E_D1.csv", header + body),
+        symbol="SX5E",
+        instrument=custom_instrument("SX5E", currency="EUR"),
+    )
+    assert len(store.bars("SX5E", "W1")) == 3

@@ -289,15 +289,48 @@ class Store:
             and row.side == side.value
             and Timeframe.parse(row.kind).divides(timeframe)
         )
-        sources += [BarSource(frame.name, stored_side) for frame, stored_side in candidates]
+        misaligned: list[str] = []
+        for frame, stored_side in candidates:
+            problem = None if frame == timeframe else self._misalignment(name, frame, stored_side)
+            if problem is None:
+                sources.append(BarSource(frame.name, stored_side))
+            else:
+                misaligned.append(problem)
         if not sources:
             have = ", ".join(f"{row.kind} {row.side}" for row in datasets)
             raise NoDataError(
                 f"Cannot build {timeframe} {side.value} bars of {name}: stored data is {have}, "
                 f"and {timeframe} bars need ticks or {side.value} bars of a timeframe that "
-                f"divides {timeframe}."
+                f"divides {timeframe}"
+                + (f" ({'; '.join(misaligned)})" if misaligned else "")
+                + ". Import finer data (H1 or lower, or ticks) to build them."
             )
         return sources
+
+    def _misalignment(self, symbol: str, frame: Timeframe, side: str) -> str | None:
+        """Why stored daily-or-larger bars cannot be grouped further, or ``None`` if they can.
+
+        A vendor's D1 bars cut at 00:00 UTC do not follow an FX trading day that starts at
+        17:00 New York; grouping them into weeks or months would mix days. (Intraday bars are
+        aligned to the epoch by every vendor; daily data is small, so this check is cheap.)
+        """
+        if frame.is_intraday:
+            return None
+        from backtestr.bars import bar_open_times
+
+        trading_day = self.instrument(symbol).trading_day
+        rows = self.catalog.partitions(symbol=symbol, kind=frame.name, side=side)
+        stored = BarArrays.concat([lake.read_bar_file(self.home / "lake" / r.path) for r in rows])
+        labels = bar_open_times(stored.ts_ns, frame, trading_day)
+        wrong = np.flatnonzero(labels != stored.ts_ns)
+        if not len(wrong):
+            return None
+        at = pd.Timestamp(int(stored.ts_ns[wrong[0]]), tz="UTC")
+        expected = pd.Timestamp(int(labels[wrong[0]]), tz="UTC")
+        return (
+            f"the stored {frame} bars do not follow its trading day ({trading_day}): the bar "
+            f"at {at:%Y-%m-%d %H:%M} UTC would open at {expected:%Y-%m-%d %H:%M} UTC"
+        )
 
     def bar_source(self, symbol: str, timeframe: Timeframe, side: PriceSide) -> BarSource:
         """The finest stored data that can build ``timeframe`` bars of ``side``."""
