@@ -16,6 +16,7 @@ opens its own trade.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +29,7 @@ from backtestr.engine.events import (
     PositionChanged,
 )
 from backtestr.engine.market import QuotePath
-from backtestr.engine.matching import CODE_EXPIRED, scan_order
+from backtestr.engine.matching import CODE_EXPIRED, CODE_FILLED, scan_order
 from backtestr.engine.orders import (
     KIND_CODE,
     Order,
@@ -49,13 +50,54 @@ NEVER = 2**62
 _KIND_FROM_CODE = {code: kind for kind, code in KIND_CODE.items()}
 
 
+class Extremes:
+    """Lowest and highest bid and ask from each block of quotes to the end of the path.
+
+    Lets the broker see in O(1) that a price level is never traded again (a far stop-out level,
+    a stop-loss beyond every later price), so it never scans for it. Blocks make the check
+    conservative (a block's extremes include quotes before the order), never wrong.
+    """
+
+    BLOCK = 256
+
+    def __init__(self, path: QuotePath) -> None:
+        n = len(path)
+        blocks = -(-n // self.BLOCK)
+        pad = blocks * self.BLOCK - n
+
+        def blocked(values: F64, fill: float) -> F64:
+            return np.concatenate([values, np.full(pad, fill)]).reshape(blocks, self.BLOCK)
+
+        self.min_bid = np.minimum.accumulate(blocked(path.bid, np.inf).min(axis=1)[::-1])[::-1]
+        self.max_bid = np.maximum.accumulate(blocked(path.bid, -np.inf).max(axis=1)[::-1])[::-1]
+        self.min_ask = np.minimum.accumulate(blocked(path.ask, np.inf).min(axis=1)[::-1])[::-1]
+        self.max_ask = np.maximum.accumulate(blocked(path.ask, -np.inf).max(axis=1)[::-1])[::-1]
+
+    def unreachable(self, order: Order) -> bool:
+        """True when the order's trigger level is beyond every price from its scan position."""
+        block = order.scanned_to // self.BLOCK
+        if block >= len(self.min_bid):
+            return True
+        kind = order.type
+        if kind is OrderType.LIMIT:
+            if order.is_buy:
+                return bool(self.min_ask[block] > order.limit_price)
+            return bool(self.max_bid[block] < order.limit_price)
+        # stops and stop-limits trigger on their stop level first
+        if order.is_buy:
+            return bool(self.max_ask[block] < order.stop_price)
+        return bool(self.min_bid[block] > order.stop_price)
+
+
 @dataclass(slots=True, eq=False)
 class Book:
-    """Per-symbol state: its quotes, how steps map to quotes, its marks and its open trades."""
+    """Per-symbol state: its quotes, how steps map to quotes, its marks and its open trades.
+
+    The quote path is built on first use: a run that never trades never pays for it.
+    """
 
     instrument: Instrument
-    path: QuotePath
-    step_end: I64  # quote index where each step ends (exclusive)
+    quotes: Callable[[], tuple[QuotePath, I64]]
     mark_bid: F64  # price at each step's close, per step
     mark_ask: F64
     rate: F64  # quote currency -> account currency, at each step's close
@@ -63,10 +105,32 @@ class Book:
     position: Position
     trades: list[Trade] = field(default_factory=list)
     stop_out: Order | None = None
+    _path: QuotePath | None = None
+    _step_end: I64 | None = None
+    _extremes: Extremes | None = None
+
+    @property
+    def path(self) -> QuotePath:
+        if self._path is None:
+            self._path, self._step_end = self.quotes()
+        return self._path
+
+    @property
+    def extremes(self) -> Extremes:
+        if self._extremes is None:
+            self._extremes = Extremes(self.path)
+        return self._extremes
+
+    @property
+    def step_end(self) -> I64:
+        """Quote index where each step ends (exclusive)."""
+        if self._step_end is None:
+            self._path, self._step_end = self.quotes()
+        return self._step_end
 
     def step_of(self, k: int) -> int:
         """The step whose quote range holds quote ``k``."""
-        return int(np.searchsorted(self.step_end, k, side="right"))
+        return int(self.step_end.searchsorted(k, side="right"))
 
     def fill_rate(self, step: int) -> float:
         """Conversion rate known when a fill happens in ``step``: the previous step's close."""
@@ -110,6 +174,12 @@ class Broker:
         self._rollover_index = len(rollover_ns)
         self._multi_check = False
         self.now_ns = -(2**62)
+        self._stop_outs: list[Order] = []
+        # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
+        self.wake_step = NEVER
+        self.rollover_steps: list[int] = clock_close_ns.searchsorted(
+            rollover_ns, side="right"
+        ).tolist()
 
     # ----------------------------------------------------------------- valuation
     def open_pnl(self, book: Book, bid: float, ask: float, rate: float) -> float:
@@ -159,7 +229,7 @@ class Broker:
         self.orders.append(order)
         self.now_ns = max(self.now_ns, decision_ns)
         book = self.books[order.symbol]
-        first = int(np.searchsorted(book.path.ts_ns, decision_ns, side="left"))
+        first = int(book.path.ts_ns.searchsorted(decision_ns, side="left"))
         if immediate and order.type is OrderType.MARKET and first > 0:
             first -= 1
         order.active_from = first
@@ -197,6 +267,30 @@ class Broker:
         path = book.path
         n = len(path)
         needed = int(book.step_end[step]) if step < len(book.step_end) else n
+        if order.trigger_k >= 0 or order.scanned_to >= min(needed, n):
+            return
+        order.event_step = -1
+        order_type = order.type
+        if order_type is OrderType.MARKET:
+            # fills on its first quote: no scan needed
+            k = order.scanned_to
+            order.trigger_k = k
+            if path.ts_ns[k] >= order.expire_ns:
+                order.trigger_code = CODE_EXPIRED
+            else:
+                order.trigger_code = CODE_FILLED
+                order.trigger_price = path.ask[k] if order.is_buy else path.bid[k]
+            return
+        if order_type is not OrderType.TRAILING_STOP and book.extremes.unreachable(order):
+            # the level is never traded again: only its expiry can still happen
+            k = int(path.ts_ns.searchsorted(order.expire_ns, side="left"))
+            k = max(k, order.scanned_to)
+            if k < n:
+                order.trigger_k = k
+                order.trigger_code = CODE_EXPIRED
+            else:
+                order.scanned_to = n
+            return
         while order.trigger_k < 0 and order.scanned_to < min(needed, n):
             k0 = order.scanned_to
             k1 = min(n, max(k0 + SCAN_CHUNK, needed))
@@ -216,27 +310,40 @@ class Broker:
                 order.scanned_to = k1
 
     def _order_step(self, order: Order) -> int:
+        """The step at which the order next needs the broker (cached until it is rescanned)."""
+        if order.event_step >= 0:
+            return order.event_step
         book = self.books[order.symbol]
         if order.trigger_k >= 0:
-            return book.step_of(order.trigger_k)
-        if order.scanned_to >= len(book.path):
-            return NEVER
-        return book.step_of(order.scanned_to)
+            step = book.step_of(order.trigger_k)
+        elif order.scanned_to >= len(book.path):
+            step = NEVER
+        else:
+            step = book.step_of(order.scanned_to)
+        order.event_step = step
+        return step
 
     def _all_pending(self) -> list[Order]:
         orders = list(self.pending.values())
-        orders.extend(b.stop_out for b in self.books.values() if b.stop_out is not None)
+        orders.extend(self._stop_outs)
         return orders
 
     def _refresh_next_check(self) -> None:
-        nxt = NEVER
-        for order in self._all_pending():
-            nxt = min(nxt, self._order_step(order))
-        if self.open_trades and self._rollover_index < len(self.rollover_ns):
-            r = self.rollover_ns[self._rollover_index]
-            nxt = min(nxt, int(np.searchsorted(self.clock_close_ns, r, side="right")))
-        if self._multi_check:
-            nxt = min(nxt, self.step + 1)
+        nxt = self.wake_step
+        for order in self.pending.values():
+            step = self._order_step(order)
+            if step < nxt:
+                nxt = step
+        for order in self._stop_outs:
+            step = self._order_step(order)
+            if step < nxt:
+                nxt = step
+        if self.open_trades and self._rollover_index < len(self.rollover_steps):
+            step = self.rollover_steps[self._rollover_index]
+            if step < nxt:
+                nxt = step
+        if self._multi_check and self.step + 1 < nxt:
+            nxt = self.step + 1
         self.next_check_step = nxt
 
     # ----------------------------------------------------------------- processing
@@ -282,6 +389,7 @@ class Broker:
             price = price + slip if order.is_buy else price - slip
         if order.stop_out:
             book.stop_out = None
+            self._stop_outs = [o for o in self._stop_outs if o is not order]
             self._stop_out(book, k, ts)
             return
         self.pending.pop(order.id, None)
@@ -395,7 +503,7 @@ class Broker:
         book.trades.append(trade)
         self.open_trades[trade.id] = trade
         if len(self.open_trades) == 1:
-            self._rollover_index = int(np.searchsorted(self.rollover_ns, ts, side="right"))
+            self._rollover_index = int(self.rollover_ns.searchsorted(ts, side="right"))
         self._attach_exits(order, book, trade, price, k)
 
     def _attach_exits(self, order: Order, book: Book, trade: Trade, price: float, k: int) -> None:
@@ -516,7 +624,7 @@ class Broker:
         for book in self.books.values():
             if not book.trades:
                 continue
-            k = int(np.searchsorted(book.path.ts_ns, ts_ns, side="left")) - 1
+            k = int(book.path.ts_ns.searchsorted(ts_ns, side="left")) - 1
             k = max(k, 0)
             units = -sum(t.units for t in book.trades)
             order = Order(0, book.instrument.symbol, units, OrderType.MARKET, ts_ns, tag=reason)
@@ -562,6 +670,7 @@ class Broker:
         previous = max(self.step - 1, 0)
         for book in self.books.values():
             book.stop_out = None
+        self._stop_outs = []
         if not open_books or used <= 0 or level <= 0:
             return
         for book in open_books:
@@ -588,10 +697,11 @@ class Broker:
             order.stop_price = trigger
             order.stop_out = True
             order.id = -1
-            first = int(np.searchsorted(book.path.ts_ns, self.now_ns, side="right"))
+            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
             order.active_from = order.scanned_to = first
             order.cross_from = order.active_from
             book.stop_out = order
+            self._stop_outs.append(order)
 
     def _stop_out(self, book: Book, k: int, ts: int) -> None:
         self.stopped_out = True
@@ -601,7 +711,7 @@ class Broker:
             kk = (
                 k
                 if other is book
-                else max(int(np.searchsorted(other.path.ts_ns, ts, side="right")) - 1, 0)
+                else max(int(other.path.ts_ns.searchsorted(ts, side="right")) - 1, 0)
             )
             units = -sum(t.units for t in other.trades)
             order = Order(0, other.instrument.symbol, units, OrderType.MARKET, ts, tag="stop_out")
@@ -613,6 +723,7 @@ class Broker:
             order.reason = "margin level reached the stop-out level"
         for book_ in self.books.values():
             book_.stop_out = None
+        self._stop_outs = []
 
     def _record_change(self, book: Book) -> None:
         p = book.position

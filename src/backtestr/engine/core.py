@@ -25,7 +25,7 @@ import pandas as pd
 from backtestr.engine.broker import NEVER, Book, Broker
 from backtestr.engine.events import BarClosed, EquityUpdated, EventBus
 from backtestr.engine.history import Series
-from backtestr.engine.market import MarketData, bar_close_times, build_quote_path
+from backtestr.engine.market import MarketData, QuotePath, bar_close_times, build_quote_path
 from backtestr.engine.orders import Order, OrderStatus, OrderType, TimeInForce
 from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
@@ -103,7 +103,7 @@ class Engine:
         self.control = control or RunControl()
         self.timeframe = market.timeframe
         self.symbols = market.symbols
-        opens = np.unique(np.concatenate([f.bars.ts_ns for f in market.feeds.values()]))
+        opens = _union([f.bars.ts_ns for f in market.feeds.values()])
         duration = self.timeframe.duration_ns
         if duration is not None:
             closes = opens + np.int64(duration)
@@ -134,10 +134,7 @@ class Engine:
         books: dict[str, Book] = {}
         marks: dict[str, tuple[F64, F64]] = {}
         for symbol, feed in self.market.feeds.items():
-            path = build_quote_path(feed, settings.mode, self.timeframe, settings.spread_pips)
-            step_end = np.searchsorted(path.ts_ns, self.clock.close_ns, side="left").astype(
-                np.int64
-            )
+            quotes = self._quote_builder(symbol)
             bars = feed.bars
             self._bars[(symbol, self.timeframe)] = bars
             index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
@@ -145,6 +142,7 @@ class Engine:
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
+                path, step_end = quotes()
                 last = np.maximum(step_end - 1, 0)
                 mark_bid = path.bid[last].copy()
                 mark_ask = path.ask[last].copy()
@@ -166,8 +164,7 @@ class Engine:
             )
             books[symbol] = Book(
                 instrument=feed.instrument,
-                path=path,
-                step_end=step_end,
+                quotes=quotes,
                 mark_bid=marks[symbol][0],
                 mark_ask=marks[symbol][1],
                 rate=np.ones(self.n_steps),
@@ -177,6 +174,17 @@ class Engine:
         for symbol, book in books.items():
             book.rate = self._conversion(symbol, marks)
         return books
+
+    def _quote_builder(self, symbol: str) -> Callable[[], tuple[QuotePath, I64]]:
+        feed = self.market.feeds[symbol]
+        settings = self.settings
+
+        def build() -> tuple[QuotePath, I64]:
+            path = build_quote_path(feed, settings.mode, self.timeframe, settings.spread_pips)
+            step_end = np.searchsorted(path.ts_ns, self.clock.close_ns, side="left")
+            return path, step_end.astype(np.int64)
+
+        return build
 
     def _conversion(self, symbol: str, marks: dict[str, tuple[F64, F64]]) -> F64:
         account = self.settings.currency
@@ -435,44 +443,48 @@ class Engine:
         if self.next_step >= self.n_steps:
             self._finish()
 
+    def _wake(self, step: int) -> None:
+        """Whatever is due at ``step`` before the strategy decides: fills, then callbacks."""
+        self.step = step
+        self.broker.process_through(step)
+        if step >= self._next_scheduled():
+            self._run_scheduled(step)
+            self.broker.wake_step = self._next_scheduled()
+            self.broker._refresh_next_check()
+
     def _run_fast(
         self, on_bar: Callable[[], None], stop: int, progress: Callable[[int, int], None] | None
     ) -> None:
         broker = self.broker
-        control = self.control
-        next_check = broker.next_check_step
-        next_call = self._next_scheduled()
+        broker.wake_step = self._next_scheduled()
+        broker._refresh_next_check()
         n = self.n_steps
-        for i in range(self.next_step, stop):
-            if i >= next_check:
-                broker.process_through(i)
-            self.step = i
-            if i >= next_call:
-                self._run_scheduled(i)
-                next_call = self._next_scheduled()
-            on_bar()
+        block = 1024
+        for low in range(self.next_step, stop, block):
             next_check = broker.next_check_step
-            if next_check <= i:
-                broker.process_through(i)
+            for i in range(low, min(low + block, stop)):
+                if i >= next_check:
+                    self._wake(i)
+                self.step = i
+                on_bar()
                 next_check = broker.next_check_step
-            if not i & 1023:
-                self.next_step = i + 1
-                if control.cancelled:
-                    raise RunCancelledError(f"Run cancelled at bar {i + 1} of {n}.")
-                if progress is not None:
-                    progress(i + 1, n)
-        self.next_step = max(self.next_step, stop)
-        if progress is not None:
-            progress(self.next_step, n)
+                if next_check <= i:  # trade-on-close fills on this bar
+                    broker.process_through(i)
+                    next_check = broker.next_check_step
+            self.next_step = min(low + block, stop)
+            if self.control.cancelled:
+                raise RunCancelledError(f"Run cancelled at bar {self.next_step} of {n}.")
+            if progress is not None:
+                progress(self.next_step, n)
 
     def _run_observed(self, on_bar: Callable[[], None], stop: int) -> None:
         broker = self.broker
+        broker.wake_step = self._next_scheduled()
+        broker._refresh_next_check()
         for i in range(self.next_step, stop):
             if i >= broker.next_check_step:
-                broker.process_through(i)
+                self._wake(i)
             self.step = i
-            if i >= self._next_scheduled():
-                self._run_scheduled(i)
             on_bar()
             if broker.next_check_step <= i:
                 broker.process_through(i)
@@ -502,6 +514,16 @@ class Engine:
         # everything up to the final close has been processed already; close what is left
         if self.settings.close_at_end:
             self.broker.close_all("end_of_run", int(self.clock.close_ns[last]))
+
+
+def _union(arrays: list[I64]) -> I64:
+    """Sorted union of strictly increasing arrays (np.unique hashes, which is slow here)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    merged = np.sort(np.concatenate(arrays), kind="stable")
+    keep = np.ones(len(merged), dtype=np.bool_)
+    keep[1:] = merged[1:] != merged[:-1]
+    return merged[keep]
 
 
 def _round_units(units: float, step: float) -> float:

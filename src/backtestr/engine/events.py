@@ -83,18 +83,17 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
-
-    @property
-    def active(self) -> bool:
-        return bool(self._subscribers)
+        self.active = False  # read on hot paths: a plain attribute, kept in sync below
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Attach ``subscriber``; call the returned function to detach it."""
         self._subscribers.append(subscriber)
+        self.active = True
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
                 self._subscribers.remove(subscriber)
+            self.active = bool(self._subscribers)
 
         return unsubscribe
 

@@ -66,40 +66,53 @@ def _rolling(values: F64, n: int, op: int) -> F64:  # pragma: no cover - compile
 
 
 class Series:
-    """One field of one symbol's bars at one timeframe, with lazily cached window reductions."""
+    """One field of one symbol's bars at one timeframe, with lazily cached window reductions.
 
-    __slots__ = ("_cache", "_list", "name", "values")
+    ``caches[op][n][end]`` is reduction ``op`` of the ``n`` values before index ``end`` (a list
+    with a leading NaN, so that ``end`` indexes it directly and windows reaching before the first
+    value read NaN).
+    """
+
+    __slots__ = ("caches", "items", "name", "values")
 
     def __init__(self, values: F64, name: str = "") -> None:
         self.values = values
         self.name = name
-        self._list: list[float] | None = None
-        self._cache: dict[tuple[int, int], list[float]] = {}
+        self.items: list[float] = values.tolist()
+        self.caches: tuple[dict[int, list[float]], ...] = ({}, {}, {}, {}, {})
 
-    def item(self, index: int) -> float:
-        items = self._list
-        if items is None:
-            items = self._list = self.values.tolist()
-        return items[index]
+    def build(self, op: int, n: int) -> list[float]:
+        if n < 1:
+            raise ValueError(f"a window needs at least one bar, got {n}")
+        if n > MAX_CACHED_WINDOW:
+            return _SlowReductions(self.values, op, n)  # type: ignore[return-value]
+        cached = [math.nan, *_rolling(self.values, n, op).tolist()]
+        self.caches[op][n] = cached
+        return cached
 
-    def reduced(self, op: int, n: int, end: int) -> float:
-        """Reduction ``op`` of the window of ``n`` values ending before ``end``."""
-        cached = self._cache.get((op, n))
-        if cached is None:
-            if n > MAX_CACHED_WINDOW:
-                return _reduce_slow(self, op, n, end)
-            cached = self._cache[(op, n)] = _rolling(self.values, n, op).tolist()
-        if end < n:
+
+class _SlowReductions:
+    """Reductions of long windows, computed by numpy per request instead of cached."""
+
+    __slots__ = ("n", "op", "values")
+
+    def __init__(self, values: F64, op: int, n: int) -> None:
+        self.values, self.op, self.n = values, op, n
+
+    def __getitem__(self, end: int) -> float:
+        if end < self.n:
             return math.nan
-        return cached[end - 1]
+        view = self.values[end - self.n : end]
+        functions: list[Callable[[F64], Any]] = [np.mean, np.sum, np.min, np.max, np.std]
+        return float(functions[self.op](view))
 
 
-def _reduce_slow(series: Series, op: int, n: int, end: int) -> float:
-    if end < n:
-        return math.nan
-    view = series.values[end - n : end]
-    functions: list[Callable[[F64], Any]] = [np.mean, np.sum, np.min, np.max, np.std]
-    return float(functions[op](view))
+def _reduce(window: Window, op: int) -> float:
+    series = window._series
+    cached = series.caches[op].get(window._n)
+    if cached is None:
+        cached = series.build(op, window._n)
+    return cached[window._end]
 
 
 class Window:
@@ -112,31 +125,46 @@ class Window:
         self._end = end
         self._n = n
 
-    # fast paths ---------------------------------------------------------------
+    # fast paths: one dictionary and one list lookup each --------------------------------
     def mean(self, *args: Any, **kwargs: Any) -> float:
         if args or kwargs:
             return float(np.mean(self.__array__(), *args, **kwargs))
-        return self._series.reduced(_MEAN, self._n, self._end)
+        try:
+            return self._series.caches[0][self._n][self._end]
+        except KeyError:
+            return _reduce(self, _MEAN)
 
     def sum(self, *args: Any, **kwargs: Any) -> float:
         if args or kwargs:
             return float(np.sum(self.__array__(), *args, **kwargs))
-        return self._series.reduced(_SUM, self._n, self._end)
+        try:
+            return self._series.caches[1][self._n][self._end]
+        except KeyError:
+            return _reduce(self, _SUM)
 
     def min(self, *args: Any, **kwargs: Any) -> float:
         if args or kwargs:
             return float(np.min(self.__array__(), *args, **kwargs))
-        return self._series.reduced(_MIN, self._n, self._end)
+        try:
+            return self._series.caches[2][self._n][self._end]
+        except KeyError:
+            return _reduce(self, _MIN)
 
     def max(self, *args: Any, **kwargs: Any) -> float:
         if args or kwargs:
             return float(np.max(self.__array__(), *args, **kwargs))
-        return self._series.reduced(_MAX, self._n, self._end)
+        try:
+            return self._series.caches[3][self._n][self._end]
+        except KeyError:
+            return _reduce(self, _MAX)
 
     def std(self, *args: Any, **kwargs: Any) -> float:
         if args or kwargs:
             return float(np.std(self.__array__(), *args, **kwargs))
-        return self._series.reduced(_STD, self._n, self._end)
+        try:
+            return self._series.caches[4][self._n][self._end]
+        except KeyError:
+            return _reduce(self, _STD)
 
     def __len__(self) -> int:
         return self._n
@@ -150,11 +178,13 @@ class Window:
                 index = self._end - n + key
             else:
                 raise IndexError(f"index {key} is out of bounds for a window of {n} bars")
-            return self._series.item(index) if index >= 0 else math.nan
+            return self._series.items[index] if index >= 0 else math.nan
         return self.__array__()[key]
 
     # the numpy face -------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> F64:
+        if self._n < 1:
+            raise ValueError(f"a window needs at least one bar, got {self._n}")
         start = self._end - self._n
         values = self._series.values
         if start >= 0:

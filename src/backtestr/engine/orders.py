@@ -112,6 +112,7 @@ class Order:
     trigger_code: int = 0
     trigger_price: float = math.nan
     stop_out: bool = False
+    event_step: int = -1
     siblings: list[int] = field(default_factory=list)
 
     @property

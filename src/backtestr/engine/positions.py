@@ -58,11 +58,17 @@ class Position:
         self.short_cost = 0.0
 
     def update(self, trades: list[Trade]) -> None:
-        self.long_units = sum(t.units for t in trades if t.units > 0)
-        self.long_cost = sum(t.units * t.entry_price for t in trades if t.units > 0)
-        self.short_units = -sum(t.units for t in trades if t.units < 0)
-        self.short_cost = -sum(t.units * t.entry_price for t in trades if t.units < 0)
-        self.units = self.long_units - self.short_units
+        long_units = long_cost = short_units = short_cost = 0.0
+        for t in trades:
+            if t.units > 0:
+                long_units += t.units
+                long_cost += t.units * t.entry_price
+            else:
+                short_units -= t.units
+                short_cost -= t.units * t.entry_price
+        self.long_units, self.long_cost = long_units, long_cost
+        self.short_units, self.short_cost = short_units, short_cost
+        self.units = long_units - short_units
         if abs(self.units) < 1e-9:
             self.units = 0.0
 

@@ -123,7 +123,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _times(ns: Any) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ns, dtype=np.int64), utc=True))
+    values = np.asarray(ns, dtype=np.int64).view("datetime64[ns]")
+    return pd.DatetimeIndex(values).tz_localize("UTC")
 
 
 def equity_curve(engine: Engine) -> pd.DataFrame:
@@ -206,11 +207,9 @@ def trade_table(engine: Engine) -> pd.DataFrame:
 
 def order_table(engine: Engine) -> pd.DataFrame:
     orders = engine.broker.orders
-    nat = pd.NaT
-
-    def time(ns: int | None) -> Any:
-        return nat if ns is None else pd.Timestamp(ns, tz="UTC")
-
+    never = np.iinfo(np.int64).min  # NaT
+    created = _times([o.created_ns for o in orders])
+    closed = _times([never if o.filled_ns is None else o.filled_ns for o in orders])
     rows = [
         (
             o.id,
@@ -222,8 +221,8 @@ def order_table(engine: Engine) -> pd.DataFrame:
             o.stop_price,
             o.time_in_force.value,
             o.status.value,
-            time(o.created_ns),
-            time(o.filled_ns),
+            None,
+            None,
             o.fill_price,
             o.commission,
             -1 if o.closes_trade is None else o.closes_trade,
@@ -233,8 +232,8 @@ def order_table(engine: Engine) -> pd.DataFrame:
         for o in orders
     ]
     frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
-    for column in ("created_time", "closed_time"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["created_time"] = created
+    frame["closed_time"] = closed
     return frame
 
 
@@ -260,7 +259,7 @@ def build_result(engine: Engine, manifest: Mapping[str, Any] | None = None) -> R
     """Assemble the result of a finished (or stopped) run."""
     equity = equity_curve(engine)
     trades = trade_table(engine)
-    in_market = _in_market(engine)
+    in_market = _in_market(engine, pd.DatetimeIndex(equity.index))
     first = engine.market.feeds[engine.symbols[0]].instrument
     stats = compute_statistics(
         equity["equity"],
@@ -281,7 +280,7 @@ def build_result(engine: Engine, manifest: Mapping[str, Any] | None = None) -> R
     )
 
 
-def _in_market(engine: Engine) -> pd.Series:
+def _in_market(engine: Engine, index: pd.DatetimeIndex) -> pd.Series:
     broker = engine.broker
     n = engine.n_steps
     exposed = np.zeros(n, dtype=bool)
@@ -296,5 +295,4 @@ def _in_market(engine: Engine) -> pd.Series:
         )
         where = np.searchsorted(steps[rows], np.arange(n), side="right") - 1
         exposed |= flags[where]
-    index = _times(engine.clock.open_ns)
     return pd.Series(exposed, index=index)

@@ -56,20 +56,20 @@ class BarData:
         count only once closed. Windows that reach before the data start are NaN-padded.
         """
         if timeframe is None:
-            by_field = self._cache.get(assets)
-            entry = by_field.get(fields) if by_field is not None else None
-            if entry is None:
-                entry = self._resolve(assets, fields, None)
-                self._cache.setdefault(assets, {})[fields] = entry
+            try:
+                series, ends = self._cache[assets][fields]
+            except KeyError:
+                series, ends = self._cache.setdefault(assets, {})[fields] = self._resolve(
+                    assets, fields, None
+                )
         else:
             tf = Timeframe.parse(timeframe)
             key = (assets, fields, tf)
             entry = self._by_tf.get(key)
             if entry is None:
                 entry = self._by_tf[key] = self._resolve(assets, fields, tf)
-        if bar_count < 1:
-            raise ConfigError(f"history needs bar_count >= 1, got {bar_count}")
-        return Window(entry[0], entry[1][self._engine.step], bar_count)
+            series, ends = entry
+        return Window(series, ends[self._engine.step], bar_count)
 
     def current(self, assets: str, fields: str) -> float:
         """The value of the last closed bar; ``bid``/``ask`` give the current quotes."""
