@@ -291,3 +291,9 @@ def test_wiped_out_or_extreme_accounts_do_not_crash_or_warn(values: list[float])
     stats = compute_statistics(equity_curve(values), empty_trades(), initial_cash=100.0)
     assert stats.final_equity == values[-1]
     assert stats.max_drawdown_pct >= 0.0
+
+
+def test_monthly_data_is_annualised_by_12_even_with_30_day_spacing() -> None:
+    index = pd.date_range("2020-01-01", periods=40, freq="30D", tz="UTC")
+    curve = pd.Series(np.linspace(100, 140, 40), index=index)
+    assert compute_statistics(curve, empty_trades(), initial_cash=100).periods_per_year == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stats_builders import equity_curve
@@ -13,13 +14,7 @@ from backtestr.stats import drawdown, drawdown_periods
 
 def test_drawdown_is_the_fall_from_the_running_peak() -> None:
     depth = drawdown(equity_curve([100.0, 80.0, 120.0, 90.0, 130.0]))
-    assert depth.to_numpy() == pytest_approx([0.0, 0.2, 0.0, 0.25, 0.0])
-
-
-def pytest_approx(values: list[float]) -> object:
-    import pytest
-
-    return pytest.approx(values)
+    assert depth.to_numpy() == pytest.approx([0.0, 0.2, 0.0, 0.25, 0.0])
 
 
 def test_periods_run_from_peak_to_recovery_or_to_the_end() -> None:
@@ -29,7 +24,7 @@ def test_periods_run_from_peak_to_recovery_or_to_the_end() -> None:
     assert list(periods.start) == [curve.index[0], curve.index[4]]
     assert list(periods.end) == [curve.index[3], curve.index[5]]
     assert periods.recovered.tolist() == [True, False]
-    assert periods.depth == pytest_approx([0.1, 0.01])
+    assert periods.depth == pytest.approx([0.1, 0.01])
     assert list(periods.durations) == [pd.Timedelta(days=3), pd.Timedelta(days=1)]
 
 

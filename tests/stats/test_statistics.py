@@ -106,3 +106,11 @@ def test_any_statistics_round_trip_through_strict_json(
         assert value is None or isinstance(value, str | int) or math.isfinite(value)
     assert not np.isnan(stats.total_return_pct)
     assert isinstance(stats.duration, pd.Timedelta)
+
+
+def test_to_series_lists_every_field_with_its_value() -> None:
+    stats = _sample()
+    series = stats.to_series()
+    assert list(series.index) == [field.name for field in dataclasses.fields(Statistics)]
+    assert series["total_trades"] == 2
+    assert series["start"] == stats.start

@@ -39,7 +39,15 @@ def _median_spacing_days(index: pd.DatetimeIndex) -> int:
 
 
 def _period_code(index: pd.DatetimeIndex) -> str:
-    return {7: "W", 31: "ME", 365: "YE"}.get(_median_spacing_days(index), "D")
+    # backtesting.py matches 7, 31 and 365 days exactly; ranges also catch 30-day or leap spacing
+    days = _median_spacing_days(index)
+    if 5 <= days <= 8:
+        return "W"
+    if 28 <= days <= 31:
+        return "ME"
+    if 365 <= days <= 366:
+        return "YE"
+    return "D"
 
 
 def _day_labels(index: pd.DatetimeIndex, trading_day: TradingDay | None) -> pd.DatetimeIndex:

@@ -54,7 +54,8 @@ class Statistics:
         Annualised volatility of period returns and the three risk-adjusted ratios.
     max_drawdown_pct, avg_drawdown_pct
         Deepest and mean peak-to-trough decline, as **positive** percentages (a fall from 100 to
-        80 is ``20.0``); ``0.0`` when equity never fell.
+        80 is ``20.0``); ``0.0`` when equity never fell; above 100 only if equity turned
+        negative.
     max_drawdown_duration, avg_drawdown_duration
         Longest and mean time from a peak to its recovery (or to the end when not recovered);
         zero when equity never fell.
@@ -158,6 +159,11 @@ class Statistics:
                     f"Statistics field '{name}' has an invalid value {raw!r}: {error}"
                 ) from error
         return cls(**values)  # type: ignore[arg-type]
+
+    def to_series(self) -> pd.Series:
+        """Return the values (not JSON-encoded) as a Series indexed by field name, for notebooks."""
+        names = [field.name for field in dataclasses.fields(self)]
+        return pd.Series([getattr(self, name) for name in names], index=names, dtype=object)
 
     def same_as(self, other: Statistics) -> bool:
         """Field-by-field equality where ``NaN`` equals ``NaN`` (``==`` says it does not)."""

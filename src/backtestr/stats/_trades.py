@@ -100,6 +100,13 @@ def validate_trades(trades: pd.DataFrame) -> None:
     if not sides <= {"long", "short"}:
         bad = sorted(str(side) for side in sides - {"long", "short"})
         raise ConfigError(f"Trade side must be 'long' or 'short', got {', '.join(bad)}.")
+    for name in ("entry_time", "exit_time"):
+        column = trades[name]
+        if not isinstance(column.dtype, pd.DatetimeTZDtype):
+            raise ConfigError(
+                f"Trade column '{name}' must hold tz-aware UTC timestamps, got dtype "
+                f"{column.dtype} (use pd.to_datetime(..., utc=True))."
+            )
     for name in ("pnl", "return_pct"):
         values = trades[name].to_numpy(dtype=np.float64)
         if not np.all(np.isfinite(values)):
