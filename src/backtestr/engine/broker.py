@@ -390,7 +390,7 @@ class Broker:
         if order.stop_out:
             book.stop_out = None
             self._stop_outs = [o for o in self._stop_outs if o is not order]
-            self._stop_out(book, k, ts)
+            self._stop_out(book, k, ts, price)
             return
         self.pending.pop(order.id, None)
         if order.closes_trade is not None:
@@ -703,7 +703,8 @@ class Broker:
             book.stop_out = order
             self._stop_outs.append(order)
 
-    def _stop_out(self, book: Book, k: int, ts: int) -> None:
+    def _stop_out(self, book: Book, k: int, ts: int, price_here: float) -> None:
+        """Close everything at market: the triggering symbol at the price the level was hit."""
         self.stopped_out = True
         for other in self.books.values():
             if not other.trades:
@@ -719,6 +720,8 @@ class Broker:
             self._next_order_id += 1
             self.orders.append(order)
             price = other.path.ask[kk] if units > 0 else other.path.bid[kk]
+            if other is book:
+                price = price_here
             self._fill(order, other, kk, ts, price, close_only=list(other.trades))
             order.reason = "margin level reached the stop-out level"
         for book_ in self.books.values():
