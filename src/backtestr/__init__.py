@@ -1,5 +1,10 @@
 """BackTestr: a local-first backtesting workstation for traders who write strategies in Python."""
 
+from pathlib import Path
+
+from backtestr.app.paths import resolve_home
+from backtestr.data.export import bars_to_frame
+from backtestr.data.store import Store
 from backtestr.errors import (
     BacktestrError,
     ConfigError,
@@ -17,6 +22,20 @@ from backtestr.model import (
     fx_instrument,
 )
 
+
+def open_store(home: str | Path | None = None) -> Store:
+    """Open the data home (``home``, else ``BACKTESTR_HOME``, else the user data dir).
+
+    Examples
+    --------
+    >>> import backtestr
+    >>> with backtestr.open_store("/tmp/bt-home") as store:  # doctest: +SKIP
+    ...     store.import_file("EURUSD_ticks.csv", symbol="EURUSD")
+    ...     h1 = bars_to_frame(store.bars("EURUSD", "H1"))
+    """
+    return Store.open(resolve_home(home))
+
+
 __all__ = [
     "BacktestrError",
     "BarArrays",
@@ -26,8 +45,11 @@ __all__ = [
     "Instrument",
     "NoDataError",
     "PriceSide",
+    "Store",
     "TickArrays",
     "Timeframe",
     "TradingDay",
+    "bars_to_frame",
     "fx_instrument",
+    "open_store",
 ]

@@ -4,7 +4,8 @@ matplotlib draws off-screen (Agg canvas, no pyplot), so this works on servers wi
 and in parallel workers. The HTML report needs no network: its chart is embedded as base64 PNG.
 """
 
+from backtestr.report._bars import plot_bars
 from backtestr.report._html import render_html_report, write_html_report
 from backtestr.report._plots import plot_equity, save_figure
 
-__all__ = ["plot_equity", "render_html_report", "save_figure", "write_html_report"]
+__all__ = ["plot_bars", "plot_equity", "render_html_report", "save_figure", "write_html_report"]

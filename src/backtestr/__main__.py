@@ -1,0 +1,5 @@
+"""``python -m backtestr`` runs the command line."""
+
+from backtestr.cli import main
+
+main()

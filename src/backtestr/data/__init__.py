@@ -1,0 +1,1 @@
+"""Market data: file sources (parse, detect, validate), the store and the feed."""
