@@ -1,6 +1,12 @@
 import numpy as np
 import pytest
-from bars_builders import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backtestr.bars import aggregate_bars, aggregate_ticks, bar_open_times
+from backtestr.errors import ConfigError, DataError
+from backtestr.model import BarArrays, PriceSide, TickArrays, Timeframe, TradingDay
+from tests.bars.bars_builders import (
     HOUR,
     MINUTE,
     assert_bars_close,
@@ -9,12 +15,6 @@ from bars_builders import (
     tick_streams,
     utc_ns,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from backtestr.bars import aggregate_bars, aggregate_ticks, bar_open_times
-from backtestr.errors import ConfigError, DataError
-from backtestr.model import BarArrays, PriceSide, TickArrays, Timeframe, TradingDay
 
 FX = TradingDay.fx()
 ALL = [Timeframe.parse(n) for n in ("M1", "M5", "H1", "H4", "D1", "W1", "MN1")]

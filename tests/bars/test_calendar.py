@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from bars_builders import DAY, HOUR, MINUTE, utc_ns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backtestr.bars import bar_open_times, period_starts
 from backtestr.model import Timeframe, TradingDay
+from tests.bars.bars_builders import DAY, HOUR, MINUTE, utc_ns
 
 FX = TradingDay.fx()
 UTC_DAYS = TradingDay.utc_midnight()

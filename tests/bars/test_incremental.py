@@ -3,7 +3,6 @@ import itertools
 import numba
 import numpy as np
 import pytest
-from bars_builders import MINUTE, assert_bars_equal, make_ticks, tick_streams, utc_ns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +10,7 @@ from backtestr.bars import MultiTimeframeBars, aggregate_bars, aggregate_ticks, 
 from backtestr.bars import kernels as kn
 from backtestr.errors import ConfigError, DataError
 from backtestr.model import BarArrays, PriceSide, TickArrays, Timeframe, TradingDay
+from tests.bars.bars_builders import MINUTE, assert_bars_equal, make_ticks, tick_streams, utc_ns
 
 NAMES = ["M1", "M5", "H1", "H4", "D1", "W1", "MN1"]
 FX = TradingDay.fx()

@@ -118,3 +118,21 @@ def test_home_comes_from_the_environment(
     main(["data", "list", "--json"])
     assert capsys.readouterr().out.strip() == "[]"
     assert (tmp_path / "env-home" / "catalog.duckdb").exists()
+
+
+def test_an_internal_error_leaves_a_crash_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backtestr.data.store import Store
+
+    def broken(self: Store, symbol: str | None = None) -> list[object]:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(Store, "datasets", broken)
+    home = tmp_path / "home"
+    assert run(home, "data", "list") == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err
+    reports = list(home.rglob("crash-*.json"))
+    assert len(reports) == 1
+    assert "simulated bug" in reports[0].read_text()

@@ -25,11 +25,8 @@ def real_data() -> Path:
     return folder
 
 
-WriteFile = Callable[..., Path]
-
-
 @pytest.fixture
-def write_file(tmp_path: Path) -> WriteFile:
+def write_file(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     """``write_file("name.csv", "text")`` or bytes; returns the path."""
 
     def write(name: str, content: str | bytes) -> Path:

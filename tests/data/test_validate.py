@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WriteFile
 
 from backtestr.data.sources import CrossedQuotes, open_market_file
 from backtestr.data.validate import (
@@ -19,6 +19,7 @@ from backtestr.data.validate import (
 )
 from backtestr.errors import DataFormatError
 
+WriteFile = Callable[..., Path]  # the write_file fixture
 NS_MIN = 60 * 10**9
 BARS = "timestamp,open,high,low,close,volume\n"
 TICKS = "timestamp,bid,ask\n"

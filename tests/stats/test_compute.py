@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stats_builders import equity_curve, trade_list
 
 from backtestr.errors import ConfigError
 from backtestr.model import TradingDay
 from backtestr.stats import compute_statistics, empty_trades
+from tests.stats.stats_builders import equity_curve, trade_list
 
 returns_lists = st.lists(st.floats(-0.2, 0.2, allow_nan=False), min_size=1, max_size=60)
 pnl_lists = st.lists(

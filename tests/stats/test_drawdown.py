@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stats_builders import equity_curve
 
 from backtestr.stats import drawdown, drawdown_periods
+from tests.stats.stats_builders import equity_curve
 
 
 def test_drawdown_is_the_fall_from_the_running_peak() -> None:

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stats_builders import equity_curve, trade_list
 
 from backtestr.errors import ConfigError
 from backtestr.stats import Statistics, compute_statistics, empty_trades
+from tests.stats.stats_builders import equity_curve, trade_list
 
 CLI_KEYS = {
     "total_return_pct",

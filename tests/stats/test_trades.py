@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from stats_builders import trade_list
 
 from backtestr.errors import ConfigError
 from backtestr.stats import TRADE_COLUMNS, empty_trades, validate_trades
+from tests.stats.stats_builders import trade_list
 
 
 def test_empty_trades_has_the_contract_columns_and_dtypes() -> None:

@@ -7,11 +7,20 @@ group below. Domain errors are rendered once, in :func:`main`, and mapped to exi
 from __future__ import annotations
 
 import sys
+import traceback
+from typing import TYPE_CHECKING
 
 import click
 
 from backtestr.app.paths import HOME_ENV
 from backtestr.errors import BacktestrError, ConfigError, DataError
+
+if TYPE_CHECKING:
+    from backtestr.app.services import LifeCycle
+
+# The life-cycle services of the running command (crash reporter, consented telemetry), kept
+# here so that main() can file a crash report for an error that escapes the command.
+_life_cycle: LifeCycle | None = None
 
 EXIT_DATA_ERROR = 3
 EXIT_CONFIG_ERROR = 2
@@ -28,7 +37,19 @@ EXIT_OTHER_ERROR = 1
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:
     """BackTestr: backtest Python trading strategies on tick-accurate market data."""
+    global _life_cycle
     ctx.obj = home
+    from backtestr.app.http import UrllibClient
+    from backtestr.app.layout import AppPaths
+    from backtestr.app.services import LifeCycle
+
+    # update checks run only when asked (`backtestr update check`) or in the UI, never as a
+    # side effect of a data or backtest command
+    _life_cycle = LifeCycle.from_settings(
+        AppPaths.resolve(home), UrllibClient(), check_updates=False
+    )
+    _life_cycle.start()
+    ctx.call_on_close(_life_cycle.stop)
 
 
 def exit_code_for(error: BacktestrError) -> int:
@@ -54,6 +75,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    except Exception as error:  # a bug: keep a (scrubbed, local) report and say where it is
+        report = None
+        if _life_cycle is not None and _life_cycle.crash_reporter is not None:
+            report = _life_cycle.crash_reporter.record_exception(error, thread_name=None)
+        traceback.print_exc()
+        where = f" A crash report was saved to {report}." if report else ""
+        click.secho(f"BackTestr hit an internal error.{where}", fg="red", err=True)
+        sys.exit(EXIT_OTHER_ERROR)
 
 
 def _register_commands() -> None:

@@ -17,7 +17,7 @@ import os
 import uuid
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +36,8 @@ __all__ = [
     "read_tick_file",
     "write_table_atomically",
 ]
+
+ArraysT = TypeVar("ArraysT", TickArrays, BarArrays)
 
 _TS = pa.timestamp("ns", tz="UTC")
 TICK_SCHEMA = pa.schema(
@@ -86,38 +88,25 @@ def arrays_to_table(data: TickArrays | BarArrays) -> pa.Table:
     return table.cast(schema)
 
 
-def _column(table: pa.Table, name: str, dtype: type[np.generic]) -> np.ndarray[Any, Any]:
-    values = table.column(name).to_numpy()
-    if name == "ts":
-        return np.ascontiguousarray(values.view(np.int64))
-    return np.ascontiguousarray(values, dtype=dtype)
+def _read(path: Path, schema: pa.Schema, kind: type[ArraysT]) -> ArraysT:
+    table = pq.read_table(path, schema=schema)
+    columns: dict[str, np.ndarray[Any, Any]] = {}
+    for field in fields(kind):
+        name = "ts" if field.name == "ts_ns" else field.name
+        values = table.column(name).to_numpy()
+        dtype = np.int64 if name in ("ts", "tick_count") else np.float64
+        columns[field.name] = np.ascontiguousarray(
+            values.view(np.int64) if name == "ts" else values, dtype=dtype
+        )
+    return kind(**columns)
 
 
 def read_tick_file(path: Path) -> TickArrays:
-    table = pq.read_table(path, schema=TICK_SCHEMA)
-    return TickArrays(
-        ts_ns=_column(table, "ts", np.int64),
-        bid=_column(table, "bid", np.float64),
-        ask=_column(table, "ask", np.float64),
-        bid_volume=_column(table, "bid_volume", np.float64),
-        ask_volume=_column(table, "ask_volume", np.float64),
-    )
+    return _read(path, TICK_SCHEMA, TickArrays)
 
 
 def read_bar_file(path: Path) -> BarArrays:
-    table = pq.read_table(path, schema=BAR_SCHEMA)
-    return BarArrays(
-        ts_ns=_column(table, "ts", np.int64),
-        open=_column(table, "open", np.float64),
-        high=_column(table, "high", np.float64),
-        low=_column(table, "low", np.float64),
-        close=_column(table, "close", np.float64),
-        volume=_column(table, "volume", np.float64),
-        tick_count=_column(table, "tick_count", np.int64),
-        spread_min=_column(table, "spread_min", np.float64),
-        spread_avg=_column(table, "spread_avg", np.float64),
-        spread_max=_column(table, "spread_max", np.float64),
-    )
+    return _read(path, BAR_SCHEMA, BarArrays)
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from backtestr.data.sources import MarketFileReader, open_market_file
 from backtestr.model import BarArrays, PriceSide, TickArrays
+
+WriteFile = Callable[..., Path]  # the write_file fixture: (name, text or bytes) -> path
 
 
 def read_ticks(path: Path, **options: object) -> tuple[TickArrays, MarketFileReader]:

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError
+from tests.data.sources.source_files import WriteFile
 
 HEADER = "timestamp,bid,ask\n"
 

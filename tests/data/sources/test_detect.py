@@ -7,10 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import WriteFile
 
 from backtestr.data.sources import open_market_file
 from backtestr.errors import DataFormatError, FormatDetectionError
+from tests.data.sources.source_files import WriteFile
 
 
 def fails(path: Path, pattern: str, **options: object) -> DataFormatError:

@@ -10,12 +10,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import WriteFile
-from source_files import ns, read_bars, read_ticks
 
 from backtestr.data.sources import FORMATS, CrossedQuotes, open_market_file
 from backtestr.errors import ConfigError, DataFormatError
 from backtestr.model import DataKind, PriceSide, Timeframe
+from tests.data.sources.source_files import WriteFile, ns, read_bars, read_ticks
 
 TICKS = (
     "timestamp,bid,ask,volume\n"

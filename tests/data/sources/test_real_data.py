@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from source_files import ns, read_bars, read_ticks
 
 from backtestr.data.sources import CrossedQuotes, open_market_file
 from backtestr.errors import DataFormatError, FormatDetectionError
 from backtestr.model import PriceSide, TickArrays, Timeframe
+from tests.data.sources.source_files import ns, read_bars, read_ticks
 
 pytestmark = pytest.mark.realdata
 

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from source_files import ns
 
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
@@ -20,6 +19,7 @@ from backtestr.data.sources._timestamps import (
     parse_epoch,
     parse_timestamps,
 )
+from tests.data.sources.source_files import ns
 
 LAYOUT = {layout.name: layout for layout in LAYOUTS}
 

@@ -32,7 +32,16 @@ from backtestr.data.sources._timestamps import (
 from backtestr.errors import DataFormatError, FormatDetectionError
 from backtestr.model.arrays import DataKind, PriceSide
 
-__all__ = ["SAMPLE_BYTES", "CsvPlan", "decode_sample", "plan_csv", "side_from_name"]
+__all__ = [
+    "SAMPLE_BYTES",
+    "CsvPlan",
+    "data_kind",
+    "decode_sample",
+    "formats_tried",
+    "header_roles",
+    "plan_csv",
+    "side_from_name",
+]
 
 SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", "\t", ";", "|")
@@ -173,7 +182,7 @@ def _detect_layout(values: list[str]) -> DateLayout | None:
     return None
 
 
-def _header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
+def header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     roles: dict[str, int] = {}
     volumes: list[int] = []
     # an unnamed first column is the time index (backtesting.py's EURUSD.csv), unless another
@@ -246,7 +255,9 @@ def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dic
     )
 
 
-def _kind(path: Path, roles: dict[str, int], names: list[str], line: int) -> tuple[DataKind, bool]:
+def data_kind(
+    path: Path, roles: dict[str, int], names: list[str], line: int
+) -> tuple[DataKind, bool]:
     sided = [r for r in SIDED_BAR_ROLES if r in roles]
     plain = [r for r in BAR_ROLES if r in roles]
     quotes = [r for r in ("bid", "ask") if r in roles]
@@ -336,7 +347,7 @@ def plan_csv(
     header_line = skip + 1
     if has_header:
         names = [n.strip().strip("\ufeff") for n in first]
-        roles = _header_roles(path, names, header_line)
+        roles = header_roles(path, names, header_line)
         rows = [_split(line, delimiter) for line in body[1:]]
         skip += 1
         mt_style = any(n.startswith("<") for n in names)
@@ -349,7 +360,7 @@ def plan_csv(
         names = [n or f"column{i + 1}" for i, n in enumerate(names)]
         rows = [_split(line, delimiter) for line in body]
         mt_style = name == "mt-bars"
-    kind, bidask = _kind(path, roles, names, header_line)
+    kind, bidask = data_kind(path, roles, names, header_line)
     time_col = roles.get("time", roles.get("date", 0))
     values = [r[time_col] for r in rows if len(r) > time_col and r[time_col].strip()][:200]
     layout, multiplier = _time_layout(path, values, roles, names, skip)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backtestr.data.sources._csv import RawChunk, symbol_rows
-from backtestr.data.sources._detect import CsvPlan, _header_roles, _kind, side_from_name
+from backtestr.data.sources._detect import CsvPlan, data_kind, header_roles, side_from_name
 from backtestr.data.sources._formats import FORMATS
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
@@ -41,14 +41,14 @@ def plan_parquet(
 ) -> CsvPlan:
     """Map the Parquet schema's column names to roles (same vocabulary as CSV headers)."""
     names = list(_open(path).schema_arrow.names)
-    roles = _header_roles(path, names, 0)
+    roles = header_roles(path, names, 0)
     if "clock" in roles:
         raise FormatDetectionError(
             path,
             "separate date and time columns are not supported in Parquet",
             hint="Store one timestamp column",
         )
-    kind, bidask = _kind(path, roles, names, 0)
+    kind, bidask = data_kind(path, roles, names, 0)
     name = "parquet-ticks" if kind is DataKind.TICKS else "parquet-bars"
     if forced is not None and forced != name:
         raise FormatDetectionError(
