@@ -20,8 +20,8 @@ from backtestr.engine import (
 from backtestr.errors import ConfigError
 from backtestr.model import Instrument, Timeframe, fx_instrument
 from backtestr.strategy import Backtest
-from engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market
-from engine.test_execution import run
+from tests.engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market
+from tests.engine.test_execution import run
 
 
 def test_commission_models_charge_per_fill_in_account_currency() -> None:

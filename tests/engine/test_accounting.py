@@ -26,7 +26,7 @@ from backtestr.engine import (
 from backtestr.model import BarArrays, fx_instrument
 from backtestr.model.instrument import Instrument
 from backtestr.strategy import Backtest, Strategy
-from engine.helpers import MINUTE_NS, START_NS, market
+from tests.engine.helpers import MINUTE_NS, START_NS, market
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from backtestr.engine import (
 )
 from backtestr.model import TickArrays
 from backtestr.strategy import Backtest, Strategy
-from engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market
+from tests.engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market
 
 Action = Callable[[Strategy], object]
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from backtestr.engine import EngineSettings, RunResult
 from backtestr.model import BarArrays
 from backtestr.strategy import Backtest, Strategy
-from engine.helpers import SEED_STRATEGY, market
-from engine.test_accounting import random_bars
+from tests.engine.helpers import SEED_STRATEGY, market
+from tests.engine.test_accounting import random_bars
 
 
 class Busy(Strategy):

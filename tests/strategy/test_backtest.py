@@ -22,8 +22,8 @@ from backtestr.engine import (
 from backtestr.errors import ConfigError, StrategyError
 from backtestr.strategy import Backtest, RunHandle, Strategy, load_strategy
 from backtestr.strategy.params import ParamValue
-from engine.helpers import SEED_STRATEGY, load_m1_bars, market, real_data_dir
-from engine.test_accounting import random_bars
+from tests.engine.helpers import SEED_STRATEGY, load_m1_bars, market, real_data_dir
+from tests.engine.test_accounting import random_bars
 
 
 def test_seed_strategy_runs_unchanged_from_a_file(tmp_path: Path) -> None:

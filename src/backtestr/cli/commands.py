@@ -3,6 +3,7 @@
 # One line per command module; keep sorted.
 import backtestr.cli.data
 import backtestr.cli.demo
+import backtestr.cli.run
 import backtestr.cli.settings
 import backtestr.cli.telemetry
 import backtestr.cli.update

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from backtestr.engine import (
     EngineSettings,
@@ -16,6 +18,7 @@ from backtestr.engine import (
     parse_slippage,
 )
 from backtestr.engine.costs import CommissionModel, SlippageModel
+from backtestr.errors import ConfigError
 from backtestr.model import BarArrays, Instrument, Timeframe, fx_instrument
 from backtestr.strategy.backtest import Backtest, Progress
 from backtestr.strategy.base import Strategy
@@ -41,8 +44,14 @@ def market_from_bars(
 
 def run(
     strategy: str | Path | type[Strategy] | StrategySource,
-    data: MarketData,
+    data: MarketData | None = None,
     *,
+    symbol: str | None = None,
+    symbols: Sequence[str] = (),
+    timeframe: str = "M1",
+    start: str | None = None,
+    end: str | None = None,
+    home: str | Path | None = None,
     cash: float = 100_000.0,
     currency: str = "USD",
     leverage: float | None = None,
@@ -63,7 +72,10 @@ def run(
     strategy
         A ``.py`` file, code text, or a :class:`Strategy` subclass.
     data
-        The market to run on (see :func:`market_from_bars`, or the store's feed).
+        The market to run on (see :func:`market_from_bars`); when ``None`` it is read from the
+        store in ``home`` (default: ``BACKTESTR_HOME`` or the platform's data folder) for
+        ``symbol`` (plus ``symbols``), ``timeframe`` and the range ``start``/``end`` (ISO 8601,
+        UTC; ``end`` exclusive).
     commission
         A model or text such as ``"3.5/lot"``, ``"35/m"``, ``"0.1%"``, ``"2/trade"``.
     slippage
@@ -71,6 +83,8 @@ def run(
     params
         Overrides of the strategy's ``PARAMETERS``.
     """
+    if data is None:
+        data = _market_from_home(home, symbol, symbols, timeframe, start, end, mode)
     settings = EngineSettings(
         cash=cash,
         currency=currency,
@@ -86,3 +100,38 @@ def run(
         close_at_end=close_at_end,
     )
     return Backtest(strategy, data, settings, params).run(progress)
+
+
+def _market_from_home(
+    home: str | Path | None,
+    symbol: str | None,
+    symbols: Sequence[str],
+    timeframe: str,
+    start: str | None,
+    end: str | None,
+    mode: str | ModellingMode,
+) -> MarketData:
+    from backtestr.app.paths import resolve_home
+    from backtestr.data.store import Store
+    from backtestr.strategy.feed import market_from_store
+
+    wanted = [s for s in ([symbol] if symbol else []) + list(symbols) if s]
+    if not wanted:
+        raise ConfigError("Say which symbol to trade: run(..., symbol='EURUSD') or pass data=.")
+    with Store.open(resolve_home(home)) as store:
+        return market_from_store(
+            store,
+            list(dict.fromkeys(s.upper() for s in wanted)),
+            timeframe,
+            start_ns=_utc_ns(start),
+            end_ns=_utc_ns(end),
+            mode=mode,
+        )
+
+
+def _utc_ns(text: str | None) -> int | None:
+    if text is None:
+        return None
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value)
