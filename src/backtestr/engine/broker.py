@@ -660,46 +660,52 @@ class Broker:
 
         Exact for one symbol quoted in the account currency; with several symbols or converted
         P&L the levels assume the other prices stay put, so they are recomputed every step.
+        A level that the remaining quotes never reach places nothing (checked in O(1)).
         """
-        level = self.settings.stop_out_pct / 100.0
-        used = self.used_margin()
-        open_books = [b for b in self.books.values() if b.trades]
-        self._multi_check = len(open_books) > 1 or any(
-            b.instrument.quote_currency != self.settings.currency for b in open_books
-        )
-        previous = max(self.step - 1, 0)
-        for book in self.books.values():
-            book.stop_out = None
+        for order in self._stop_outs:
+            self.books[order.symbol].stop_out = None
         self._stop_outs = []
-        if not open_books or used <= 0 or level <= 0:
+        if not self.open_trades:
+            self._multi_check = False
             return
+        level = self.settings.stop_out_pct / 100.0
+        used = 0.0
+        for trade in self.open_trades.values():
+            used += trade.margin
+        open_books = [b for b in self.books.values() if b.trades]
+        currency = self.settings.currency
+        self._multi_check = len(open_books) > 1 or (
+            open_books[0].instrument.quote_currency != currency
+        )
+        if used <= 0 or level <= 0:
+            return
+        previous = self.step - 1 if self.step > 0 else 0
         for book in open_books:
             p = book.position
             net = p.long_units - p.short_units
             if abs(net) < 1e-12:
                 continue
             rate = book.fill_rate(self.step)
-            others = sum(
-                self.open_pnl(o, o.mark_bid[previous], o.mark_ask[previous], o.rate[previous])
-                for o in open_books
-                if o is not book
-            )
+            others = 0.0
+            for o in open_books:
+                if o is not book:
+                    others += self.open_pnl(
+                        o, o.mark_bid[previous], o.mark_ask[previous], o.rate[previous]
+                    )
             spread = float(book.mark_ask[previous] - book.mark_bid[previous])
             constant = self.balance + others + (p.short_cost - p.long_cost) * rate
-            # equity(bid) = constant + rate * (long * bid - short * (bid + spread))
-            if net > 0:
-                trigger = (level * used - constant + p.short_units * spread * rate) / (net * rate)
-                order = Order(0, book.instrument.symbol, -1.0, OrderType.STOP, 0)
-            else:
-                # in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
-                trigger = (level * used - constant + p.long_units * spread * rate) / (net * rate)
-                order = Order(0, book.instrument.symbol, 1.0, OrderType.STOP, 0)
+            # equity(bid) = constant + rate * (long * bid - short * (bid + spread)); for a net
+            # short, in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
+            carry = p.short_units if net > 0 else p.long_units
+            trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+            order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
             order.stop_price = trigger
             order.stop_out = True
             order.id = -1
             first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
-            order.active_from = order.scanned_to = first
-            order.cross_from = order.active_from
+            order.active_from = order.scanned_to = order.cross_from = first
+            if book.extremes.unreachable(order):
+                continue
             book.stop_out = order
             self._stop_outs.append(order)
 

@@ -14,6 +14,7 @@ scans, is not even entered on steps where nothing can happen.
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from collections.abc import Callable
@@ -436,10 +437,22 @@ class Engine:
     ) -> None:
         """Run steps until ``stop_step`` (exclusive; default: the end), calling ``on_bar``."""
         stop = self.n_steps if stop_step is None else min(stop_step, self.n_steps)
-        if self.events.active:
-            self._run_observed(on_bar, stop)
-        else:
-            self._run_fast(on_bar, stop, progress)
+        # Objects alive before a long run (the data, the caches) cannot become garbage during
+        # it: freezing them spares every full collection from walking them again. Collect
+        # first, or garbage cycles left by earlier runs in this process would be frozen too.
+        # Short advances (replay steps) skip this: a collection would cost more than it saves.
+        freeze = stop - self.next_step >= 10_000
+        if freeze:
+            gc.collect()
+            gc.freeze()
+        try:
+            if self.events.active:
+                self._run_observed(on_bar, stop)
+            else:
+                self._run_fast(on_bar, stop, progress)
+        finally:
+            if freeze:
+                gc.unfreeze()
         if self.next_step >= self.n_steps:
             self._finish()
 
