@@ -101,6 +101,24 @@ def test_hedging_keeps_opposite_trades_open_side_by_side() -> None:
     assert sorted(result.trades["side"].tolist()) == ["long", "short"]
 
 
+def test_order_target_in_hedging_mode_closes_opposite_trades_first() -> None:
+    bars = bars_from_closes([1.10, 1.10, 1.11, 1.12, 1.12])
+    result = run(
+        {
+            0: lambda s: s.order("EURUSD", 10_000),
+            1: lambda s: s.order("EURUSD", 10_000),
+            2: lambda s: s.order_target("EURUSD", 5_000),
+        },
+        bars,
+        position_mode=PositionMode.HEDGING,
+    )
+    trades = result.trades
+    # the oldest long closes, the second is cut to 5k at the order_target fill
+    assert trades["side"].tolist() == ["long", "long", "long"]
+    assert trades["size_units"].tolist() == [10_000, 5_000, 5_000]
+    assert trades["exit_time"].iloc[1] == trades["exit_time"].iloc[0]
+
+
 def test_order_beyond_free_margin_is_rejected() -> None:
     bars = bars_from_closes([1.10, 1.10, 1.10])
     # 100k cash at 30:1 carries at most ~2.7m EUR; ask for 5m

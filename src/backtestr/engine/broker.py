@@ -279,7 +279,7 @@ class Broker:
                 order.trigger_code = CODE_EXPIRED
             else:
                 order.trigger_code = CODE_FILLED
-                order.trigger_price = path.ask[k] if order.is_buy else path.bid[k]
+                order.trigger_price = float(path.ask[k] if order.is_buy else path.bid[k])
             return
         if order_type is not OrderType.TRAILING_STOP and book.extremes.unreachable(order):
             # the level is never traded again: only its expiry can still happen
@@ -423,7 +423,7 @@ class Broker:
         if close_only is not None:
             closing = [(t, -t.units) for t in close_only]
             remaining = 0.0
-        elif self.settings.position_mode is PositionMode.NETTING:
+        elif self.settings.position_mode is PositionMode.NETTING or order.reduce_first:
             for trade in book.trades:
                 if remaining == 0 or (trade.units > 0) == (remaining > 0):
                     continue
@@ -631,7 +631,7 @@ class Broker:
             order.id = self._next_order_id
             self._next_order_id += 1
             self.orders.append(order)
-            price = book.path.ask[k] if units > 0 else book.path.bid[k]
+            price = float(book.path.ask[k] if units > 0 else book.path.bid[k])
             self._fill(order, book, k, int(book.path.ts_ns[k]), price, close_only=list(book.trades))
 
     # ----------------------------------------------------------------- swaps, margin
@@ -725,7 +725,7 @@ class Broker:
             order.id = self._next_order_id
             self._next_order_id += 1
             self.orders.append(order)
-            price = other.path.ask[kk] if units > 0 else other.path.bid[kk]
+            price = float(other.path.ask[kk] if units > 0 else other.path.bid[kk])
             if other is book:
                 price = price_here
             self._fill(order, other, kk, ts, price, close_only=list(other.trades))

@@ -303,6 +303,7 @@ class Engine:
         time_in_force: TimeInForce | str = TimeInForce.GTC,
         expire_ns: int | None = None,
         closes_trade: int | None = None,
+        reduce_first: bool = False,
         tag: str = "",
     ) -> Order | None:
         """Place an order of ``units`` (signed: positive buys), rounded to the lot step.
@@ -364,6 +365,7 @@ class Engine:
                 else float(trailing_stop_pips)
             ),
             closes_trade=closes_trade,
+            reduce_first=reduce_first,
             tag=tag,
         )
         self.broker.step = self.step
@@ -438,12 +440,10 @@ class Engine:
         """Run steps until ``stop_step`` (exclusive; default: the end), calling ``on_bar``."""
         stop = self.n_steps if stop_step is None else min(stop_step, self.n_steps)
         # Objects alive before a long run (the data, the caches) cannot become garbage during
-        # it: freezing them spares every full collection from walking them again. Collect
-        # first, or garbage cycles left by earlier runs in this process would be frozen too.
-        # Short advances (replay steps) skip this: a collection would cost more than it saves.
+        # it: freezing them spares every full collection from walking them again. (Garbage
+        # frozen with them is only delayed: unfreezing hands it back to the collector.)
         freeze = stop - self.next_step >= 10_000
         if freeze:
-            gc.collect()
             gc.freeze()
         try:
             if self.events.active:

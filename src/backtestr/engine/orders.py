@@ -78,7 +78,9 @@ class Order:
     ``units`` is signed: positive buys, negative sells. Prices are ``nan`` when unused.
     ``stop_loss`` / ``take_profit`` are absolute prices; ``*_pips`` are distances from the fill
     price, resolved when the order fills. ``closes_trade`` names the trade an exit order closes
-    (stop-loss, take-profit, trailing stop or an explicit ``close_trade``).
+    (stop-loss, take-profit, trailing stop or an explicit ``close_trade``). ``reduce_first``
+    makes an order close opposite trades before opening one even in hedging mode (the
+    ``order_target*`` functions, which aim at a net position).
     """
 
     id: int
@@ -97,6 +99,7 @@ class Order:
     take_profit_pips: float = math.nan
     trailing_stop_pips: float = math.nan
     closes_trade: int | None = None
+    reduce_first: bool = False
     tag: str = ""
     status: OrderStatus = OrderStatus.OPEN
     filled_ns: int | None = None

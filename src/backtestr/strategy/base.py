@@ -107,6 +107,7 @@ class Strategy:
         time_in_force: str | TimeInForce = "gtc",
         expire: str | pd.Timestamp | None = None,
         tag: str = "",
+        reduce_first: bool = False,
     ) -> Order | None:
         """Order ``units`` (signed; or ``lots=``) of ``symbol``.
 
@@ -133,6 +134,7 @@ class Strategy:
             trailing_stop_pips=trailing_stop_pips,
             time_in_force=time_in_force,
             expire_ns=expire_ns,
+            reduce_first=reduce_first,
             tag=tag,
         )
 
@@ -145,15 +147,20 @@ class Strategy:
         return self.order_value(symbol, percent * self._engine.equity, **kwargs)
 
     def order_target(self, symbol: str, units: float, **kwargs: Any) -> Order | None:
-        """Order what it takes to hold ``units`` (pending market orders count as held)."""
+        """Order what it takes to hold ``units`` net (pending market orders count as held).
+
+        In hedging mode too it closes opposite trades (oldest first) before opening one.
+        """
         engine = self._engine
         current = engine.position(symbol).units + engine.pending_market_units(symbol)
+        kwargs.setdefault("reduce_first", True)
         return self.order(symbol, units - current, **kwargs)
 
     def order_target_value(self, symbol: str, value: float, **kwargs: Any) -> Order | None:
         """Order what it takes to hold a notional of ``value`` (account currency)."""
         engine = self._engine
         current = engine.position(symbol).units + engine.pending_market_units(symbol)
+        kwargs.setdefault("reduce_first", True)
         if value == 0:
             return self.order(symbol, -current, **kwargs) if current else None
         target = engine.units_for_value(symbol, value)
