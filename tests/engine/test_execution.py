@@ -171,6 +171,25 @@ def test_trailing_stop_follows_the_high_and_exits_a_distance_below_it() -> None:
     assert result.trades.iloc[0]["exit_price"] == pytest.approx(1.1030)
 
 
+def test_replaced_order_fills_at_its_new_price_and_the_old_one_is_cancelled() -> None:
+    bars = bars_from_closes(
+        [1.1000, 1.1000, 1.0990, 1.0990], opens=[1.1000, 1.1000, 1.1000, 1.0990],
+        highs=[1.1000, 1.1000, 1.1000, 1.0990], lows=[1.1000, 1.0996, 1.0985, 1.0990],
+    )  # fmt: skip
+    placed: list[object] = []
+    result = run(
+        {
+            0: lambda s: placed.append(s.order("EURUSD", 10_000, limit_price=1.0980)),
+            1: lambda s: s.replace_order(placed[0], limit_price=1.0988),  # type: ignore[arg-type]
+        },
+        bars,
+    )
+    orders = result.orders
+    assert orders.loc[0, "status"] == "cancelled"
+    assert orders.loc[1, "status"] == "filled"
+    assert orders.loc[1, "fill_price"] == pytest.approx(1.0988)
+
+
 def test_good_till_date_order_expires_unfilled() -> None:
     bars = bars_from_closes([1.1000, 1.1000, 1.1000, 1.0980, 1.0980])
     expiry = pd.Timestamp(START_NS + 3 * MINUTE_NS, tz="UTC")

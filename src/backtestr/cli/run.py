@@ -126,6 +126,7 @@ def run_command(
             start_ns=None if start is None else parse_time(start),
             end_ns=None if end is None else parse_time(end, end=True),
             mode=settings.mode,
+            currency=settings.currency,
         )
         backtest = Backtest(source, market, settings, parse_param_overrides(params))
         if as_json:

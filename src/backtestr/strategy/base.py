@@ -17,6 +17,7 @@ global order functions) is a thin face over this class (:mod:`backtestr.strategy
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -187,6 +188,46 @@ class Strategy:
 
     def cancel_order(self, order: Order | int) -> None:
         self._engine.cancel_order(order)
+
+    def replace_order(
+        self,
+        order: Order | int,
+        *,
+        units: float | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> Order | None:
+        """Cancel a pending order and place it again with a new size and/or prices.
+
+        Attached exits and time in force carry over. Returns the new order (``None`` when the
+        old one is no longer pending).
+        """
+        engine = self._engine
+        order_id = order if isinstance(order, int) else order.id
+        old = engine.broker.pending.get(order_id)
+        if old is None or old.closes_trade is not None:
+            return None
+        engine.cancel_order(old)
+
+        def keep(value: float | None, previous: float) -> float | None:
+            if value is not None:
+                return value
+            return None if math.isnan(previous) else previous
+
+        return engine.place_order(
+            old.symbol,
+            old.units if units is None else units,
+            limit_price=keep(limit_price, old.limit_price),
+            stop_price=keep(stop_price, old.stop_price),
+            stop_loss=keep(None, old.stop_loss),
+            take_profit=keep(None, old.take_profit),
+            stop_loss_pips=keep(None, old.stop_loss_pips),
+            take_profit_pips=keep(None, old.take_profit_pips),
+            trailing_stop_pips=keep(None, old.trailing_stop_pips),
+            time_in_force=old.time_in_force,
+            expire_ns=old.expire_ns if old.time_in_force.value == "gtd" else None,
+            tag=old.tag,
+        )
 
     def get_open_orders(self, symbol: str | None = None) -> list[Order]:
         """Pending orders placed by the strategy (attached exits excluded)."""

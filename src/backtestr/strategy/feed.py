@@ -23,8 +23,12 @@ def market_from_store(
     start_ns: int | None = None,
     end_ns: int | None = None,
     mode: str | ModellingMode = ModellingMode.OHLC,
+    currency: str | None = None,
 ) -> MarketData:
     """Load ``symbols`` for a run (the first is the run's ``context.symbol``).
+
+    With the account ``currency`` given, a pair that converts a symbol's P&L into it (e.g.
+    GBPUSD for EURGBP in a USD account) is loaded too when it is stored and not listed.
 
     Raises
     ------
@@ -34,7 +38,10 @@ def market_from_store(
     tf = Timeframe.parse(timeframe)
     modelling = ModellingMode.parse(mode)
     feeds: dict[str, SymbolFeed] = {}
-    for raw in symbols:
+    wanted = [s.upper() for s in symbols]
+    if currency is not None:
+        wanted += _conversion_pairs(store, wanted, currency.upper())
+    for raw in wanted:
         symbol = raw.upper()
         instrument = store.instrument(symbol)
         bars = store.bars(symbol, tf, side=PriceSide.BID, start_ns=start_ns, end_ns=end_ns)
@@ -65,3 +72,19 @@ def market_from_store(
 def _end_of(bars: BarArrays, timeframe: Timeframe) -> int:
     duration = timeframe.duration_ns or 31 * 86_400 * 10**9
     return int(bars.ts_ns[-1]) + duration
+
+
+def _conversion_pairs(store: Store, symbols: list[str], currency: str) -> list[str]:
+    stored = set(store.symbols())
+    extra: list[str] = []
+    for symbol in symbols:
+        quote = store.instrument(symbol).quote_currency
+        if quote == currency:
+            continue
+        for pair in (quote + currency, currency + quote):
+            if pair in symbols or pair in extra:
+                break
+            if pair in stored:
+                extra.append(pair)
+                break
+    return extra

@@ -26,6 +26,7 @@ API_FUNCTIONS = (
     "order_target_value",
     "order_target_percent",
     "cancel_order",
+    "replace_order",
     "get_open_orders",
     "close_position",
     "close_trade",

@@ -84,7 +84,7 @@ def run(
         Overrides of the strategy's ``PARAMETERS``.
     """
     if data is None:
-        data = _market_from_home(home, symbol, symbols, timeframe, start, end, mode)
+        data = _market_from_home(home, symbol, symbols, timeframe, start, end, mode, currency)
     settings = EngineSettings(
         cash=cash,
         currency=currency,
@@ -110,6 +110,7 @@ def _market_from_home(
     start: str | None,
     end: str | None,
     mode: str | ModellingMode,
+    currency: str,
 ) -> MarketData:
     from backtestr.app.paths import resolve_home
     from backtestr.data.store import Store
@@ -126,6 +127,7 @@ def _market_from_home(
             start_ns=_utc_ns(start),
             end_ns=_utc_ns(end),
             mode=mode,
+            currency=currency,
         )
 
 
