@@ -26,6 +26,7 @@ FORBIDDEN = {
     "stats": {"data", "strategy", "optimize", "report", "server", "app", "cli"},
     "data": {"engine", "strategy", "stats", "optimize", "report", "server", "cli"},
     "report": {"data", "strategy", "optimize", "server", "app", "cli"},
+    "server": {"cli"},
 }
 # the pure core must not reach for I/O or the outside world
 CORE_FORBIDDEN_MODULES = {"fastapi", "click", "os", "duckdb", "platformdirs"}

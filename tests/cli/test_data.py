@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from backtestr.cli import EXIT_CONFIG_ERROR, EXIT_DATA_ERROR, main
-from tests.helpers import write_csv
+from tests.helpers import real_file, write_csv
 
 HEADER = "timestamp,bid,ask,bid_volume,ask_volume\n"
 
@@ -120,6 +120,51 @@ def test_home_comes_from_the_environment(
     assert (tmp_path / "env-home" / "catalog.duckdb").exists()
 
 
+def test_tables_are_not_cut_short_when_output_is_piped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD") == 0
+    assert "…" not in capsys.readouterr().out
+    assert run(home, "data", "list") == 0
+    listed = capsys.readouterr().out
+    assert "2019-02-04T00:00:30Z" in listed
+    assert "2019-02-04T00:02:30Z" in listed
+    assert run(home, "data", "info", "EURUSD") == 0
+    info = capsys.readouterr().out
+    assert "…" not in info
+    assert "17:00 America/New_York" in info
+
+
+def test_bars_for_a_range_without_data_warn_and_say_what_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD") == 0
+    capsys.readouterr()
+    out = tmp_path / "h1.csv"
+    assert (
+        run(home, "data", "bars", "EURUSD", "-t", "H1", "--from", "2030-01-01", "-o", str(out)) == 0
+    )
+    captured = capsys.readouterr()
+    assert "Wrote 0 H1 bid bars" in captured.out
+    assert "Warning: no H1 bid bars of EURUSD in that range" in captured.err
+    assert "ticks quote 2019-02-04T00:00:30Z → 2019-02-04T00:02:30Z" in captured.err
+    assert pd.read_csv(out).empty
+
+
+def test_import_summary_says_where_the_gaps_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = real_file("backtesting_py/EURUSD.csv")  # hourly bars with two holiday closures
+    assert run(tmp_path / "home", "data", "import", str(source), "-s", "EURUSD") == 0
+    out = capsys.readouterr().out
+    assert "2 (at: 2017-12-22T21:00:00Z → 2017-12-25T22:00:00Z, " in out
+    assert "2017-12-29T21:00:00Z → 2018-01-01T22:00:00Z)" in out
+
+
 def test_an_internal_error_leaves_a_crash_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,3 +181,27 @@ def test_an_internal_error_leaves_a_crash_report(
     reports = list(home.rglob("crash-*.json"))
     assert len(reports) == 1
     assert "simulated bug" in reports[0].read_text()
+
+
+def test_fx_pair_keeps_its_built_in_specification_with_matching_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    assert run(home, "data", "import", str(source), "-s", "EURUSD", "--currency", "USD") == 0
+    capsys.readouterr()
+    assert run(home, "data", "info", "EURUSD", "--json") == 0
+    spec = json.loads(capsys.readouterr().out)["instrument"]
+    assert (spec["pip_size"], spec["contract_size"], spec["asset_class"]) == (0.0001, 1e5, "fx")
+
+
+def test_fx_pair_refuses_options_that_contradict_its_specification(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    source = ticks_csv(tmp_path / "EURUSD.csv", minutes=3)
+    code = run(home, "data", "import", str(source), "-s", "EURUSD", "--pip-size", "0.01")
+    assert code == EXIT_CONFIG_ERROR
+    assert "--pip-size 0.01 (it is 0.0001)" in capsys.readouterr().err
+    assert run(home, "data", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []

@@ -39,7 +39,22 @@ def test_overlapping_tick_files_merge_without_duplicates() -> None:
     outcome = merge_ticks(first, second)
     assert outcome.merged.ts_ns.tolist() == [1, 2, 2, 3, 4, 5, 6]
     assert outcome.merged.bid.tolist() == [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]
-    assert (outcome.rows_added, outcome.rows_replaced) == (4, 2)
+    assert (outcome.rows_added, outcome.rows_replaced) == (2, 0)
+
+
+def test_ticks_that_differ_inside_the_new_span_count_as_replaced() -> None:
+    first = make_ticks([1, 2, 3, 4], bid=[1.0, 1.1, 1.2, 1.3])
+    corrected = make_ticks([2, 3], bid=[1.15, 1.25])
+    outcome = merge_ticks(first, corrected)
+    assert outcome.merged.bid.tolist() == [1.0, 1.15, 1.25, 1.3]
+    assert (outcome.rows_added, outcome.rows_replaced) == (0, 2)
+
+
+def test_a_shorter_span_never_reports_negative_rows_added() -> None:
+    first = make_ticks([5, 5, 5], bid=[1.0, 1.1, 1.2])
+    outcome = merge_ticks(first, make_ticks([5], bid=[1.3]))
+    assert outcome.merged.bid.tolist() == [1.3]
+    assert (outcome.rows_added, outcome.rows_replaced) == (0, 3)
 
 
 @settings(max_examples=60)

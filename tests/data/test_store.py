@@ -73,6 +73,7 @@ def test_overlapping_file_merges_without_duplicates(store: Store, tmp_path: Path
     ticks = store.ticks("EURUSD")
     assert len(ticks) == 300
     assert np.all(np.diff(ticks.ts_ns) > 0)
+    # the shared minutes carry other prices in the second file: those ticks are replaced
     assert (summary.rows_added, summary.rows_replaced) == (100, 100)
 
 
@@ -138,6 +139,27 @@ def test_bar_files_merge_by_time_and_build_higher_timeframes(store: Store, tmp_p
     assert m5.volume[0] == sum(range(5))
     with pytest.raises(NoDataError, match="Cannot build M5 ask bars"):
         store.bars("EURUSD", "M5", side="ask")
+
+
+def test_bars_come_from_the_finest_data_covering_each_period(store: Store, tmp_path: Path) -> None:
+    # H1 bars for 2019-02-01 and 2019-02-04; ticks (minutes 0…179) for 2019-02-04 only
+    header = "timestamp,open,high,low,close,volume\n"
+    hours = [f"2019-02-01 {h:02d}:00:00,1.2,1.3,1.1,1.25,1\n" for h in range(5)]
+    hours += [f"2019-02-04 {h:02d}:00:00,1.2,1.3,1.1,1.25,1\n" for h in range(5)]
+    store.import_file(
+        write_csv(tmp_path / "EURUSD_H1.csv", header + "".join(hours)), symbol="EURUSD"
+    )
+    store.import_file(
+        write_csv(tmp_path / "ticks.csv", TICK_HEADER + tick_lines(0, 180)), symbol="EURUSD"
+    )
+    h1 = store.bars("EURUSD", "H1")
+    times = pd.to_datetime(h1.ts_ns, utc=True).strftime("%m-%d %H").tolist()
+    assert times == [f"02-01 {h:02d}" for h in range(5)] + [f"02-04 {h:02d}" for h in range(5)]
+    # ticks win where they exist (00:00:07 … 02:59:07); the stored bars fill the rest
+    assert h1.tick_count.tolist() == [0] * 5 + [60, 60, 60] + [0, 0]
+    early = store.bars("EURUSD", "H1", end_ns=pd.Timestamp("2019-02-02", tz="UTC").value)
+    assert len(early) == 5
+    assert store.bars("EURUSD", "M1").ts_ns.size == 180  # H1 bars cannot build M1
 
 
 def test_unknown_symbol_error_suggests_the_closest(store: Store, tmp_path: Path) -> None:

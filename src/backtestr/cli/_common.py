@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,20 @@ from backtestr.app.paths import resolve_home
 from backtestr.data.store import Store
 from backtestr.errors import ConfigError
 
-console = Console()
-error_console = Console(stderr=True)
+# Wide enough for every table row when the output is a pipe or a file (rich would assume 80
+# columns and cut times short with "…"); a terminal keeps its own width, COLUMNS still wins.
+_PIPE_WIDTH = 200
+
+
+def _console(*, stderr: bool) -> Console:
+    made = Console(stderr=stderr)
+    if not made.is_terminal and "COLUMNS" not in os.environ:
+        made.width = _PIPE_WIDTH
+    return made
+
+
+console = _console(stderr=False)
+error_console = _console(stderr=True)
 
 
 @contextmanager
@@ -89,6 +102,9 @@ class ProgressBars:
             TimeRemainingColumn(),
             console=error_console,
             transient=transient,
+            # off a terminal a progress bar is noise: rich would still print a blank line to
+            # stderr, ahead of the error message scripts look for
+            disable=not error_console.is_terminal,
         )
         self.tasks: dict[str, TaskID] = {}
 

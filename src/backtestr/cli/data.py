@@ -9,11 +9,23 @@ import click
 from rich.table import Table
 
 from backtestr.cli import cli
-from backtestr.cli._common import ProgressBars, console, iso, open_store, parse_time
+from backtestr.cli._common import (
+    ProgressBars,
+    console,
+    error_console,
+    iso,
+    open_store,
+    parse_time,
+)
 from backtestr.data.export import write_bars
 from backtestr.data.importer import ImportSummary
-from backtestr.data.instruments import custom_instrument, instrument_to_dict
+from backtestr.data.instruments import (
+    custom_instrument,
+    default_instrument,
+    instrument_to_dict,
+)
 from backtestr.data.sources import FORMATS, CrossedQuotes
+from backtestr.errors import ConfigError
 from backtestr.model import Instrument, PriceSide, Timeframe, is_fx_symbol, normalize_symbol
 
 
@@ -69,14 +81,7 @@ def import_command(
     All files are imported as one change: if any is invalid, nothing is stored.
     """
     name = normalize_symbol(symbol)
-    instrument: Instrument | None = None
-    if currency is not None or (not is_fx_symbol(name) and (pip_size or contract_size)):
-        instrument = custom_instrument(
-            name,
-            currency=currency or "USD",
-            pip_size=pip_size or 0.01,
-            contract_size=contract_size or 1.0,
-        )
+    instrument = _instrument_from_options(name, currency, pip_size, contract_size)
     with open_store(ctx) as store, ProgressBars(f"Importing {name}") as progress:
         summaries = store.import_files(
             [Path(p) for p in paths],
@@ -94,6 +99,46 @@ def import_command(
         return
     for summary in summaries:
         _print_summary(summary)
+
+
+def _instrument_from_options(
+    name: str, currency: str | None, pip_size: float | None, contract_size: float | None
+) -> Instrument | None:
+    """The specification the options describe; ``None`` keeps the stored or built-in one.
+
+    FX pairs ship with a specification: options that contradict it are refused rather than
+    turning EURUSD into a 1-unit, 0.01-pip instrument.
+    """
+    if currency is None and pip_size is None and contract_size is None:
+        return None
+    if not is_fx_symbol(name):
+        return custom_instrument(
+            name,
+            currency=currency or "USD",
+            pip_size=pip_size or 0.01,
+            contract_size=contract_size or 1.0,
+        )
+    built_in = default_instrument(name)
+    given = {"--currency": currency, "--pip-size": pip_size, "--contract-size": contract_size}
+    known = {
+        "--currency": built_in.quote_currency,
+        "--pip-size": built_in.pip_size,
+        "--contract-size": built_in.contract_size,
+    }
+    wrong = [
+        f"{option} {value} (it is {known[option]})"
+        for option, value in given.items()
+        if value is not None
+        and str(value).upper() != str(known[option]).upper()
+        and not (isinstance(value, float) and value == known[option])
+    ]
+    if wrong:
+        raise ConfigError(
+            f"{name} is an FX pair with a built-in specification; it contradicts "
+            + ", ".join(wrong)
+            + ". Leave these options out (they are for symbols such as stocks or indices)."
+        )
+    return None
 
 
 def _summary_dict(summary: ImportSummary) -> dict[str, object]:
@@ -125,7 +170,7 @@ def _print_summary(summary: ImportSummary) -> None:
     table.add_row("format", summary.format)
     table.add_row("rows read / kept", f"{summary.rows_read:,} / {summary.rows_kept:,}")
     table.add_row("range (UTC)", f"{iso(summary.first_ns)} → {iso(summary.last_ns)}")
-    table.add_row("gaps found", f"{len(summary.gaps):,}")
+    table.add_row("gaps found", _gaps_text(summary.gaps))
     table.add_row("duplicates dropped", f"{summary.duplicates_dropped:,}")
     if summary.crossed_quotes:
         table.add_row("crossed quotes", f"{summary.crossed_quotes:,} ({summary.crossed_action})")
@@ -222,7 +267,7 @@ def info_command(ctx: click.Context, symbol: str, as_json: bool) -> None:
         return
     spec_table = Table(title=f"{instrument.symbol}", show_header=False)
     for key, value in spec.items():
-        spec_table.add_row(key, str(value))
+        spec_table.add_row(key, _spec_text(value))
     console.print(spec_table)
     data_table = Table(title="Datasets")
     for column in ("kind", "side", "rows", "first (UTC)", "last (UTC)", "sha256"):
@@ -293,7 +338,39 @@ def bars_command(
     end_ns = None if end is None else parse_time(end, end=True)
     with open_store(ctx) as store:
         bars = store.bars(symbol, frame, side=price, start_ns=start_ns, end_ns=end_ns)
+        datasets = store.datasets(symbol)
     path = write_bars(bars, out)
-    first = iso(int(bars.ts_ns[0])) if len(bars) else "-"
-    last = iso(int(bars.ts_ns[-1])) if len(bars) else "-"
+    if len(bars) == 0:
+        # an empty file is a valid answer, but say why it is empty: a wrong range is the usual cause
+        stored = "; ".join(
+            f"{row.kind} {row.side} {iso(row.first_ns)} → {iso(row.last_ns)}" for row in datasets
+        )
+        error_console.print(
+            f"Warning: no {frame} {price} bars of {normalize_symbol(symbol)} in that range. "
+            f"Stored: {stored}.",
+            style="yellow",
+            soft_wrap=True,
+        )
+        console.print(f"Wrote 0 {frame} {price} bars to {path}")
+        return
+    first, last = iso(int(bars.ts_ns[0])), iso(int(bars.ts_ns[-1]))
     console.print(f"Wrote {len(bars):,} {frame} {price} bars ({first} → {last}) to {path}")
+
+
+def _gaps_text(gaps: tuple[tuple[int, int], ...], shown: int = 3) -> str:
+    """The gap count and the longest few gaps, so a trader can see where data is missing."""
+    if not gaps:
+        return "0"
+    longest = sorted(gaps, key=lambda gap: gap[1] - gap[0], reverse=True)[:shown]
+    spans = ", ".join(f"{iso(start)} → {iso(stop)}" for start, stop in sorted(longest))
+    label = "longest" if len(gaps) > shown else "at"
+    return f"{len(gaps):,} ({label}: {spans})"
+
+
+def _spec_text(value: object) -> str:
+    """An instrument field for people: no float noise, the trading day as '17:00 Zone'."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, dict):
+        return " ".join(str(part) for part in value.values())
+    return str(value)

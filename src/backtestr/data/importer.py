@@ -249,6 +249,18 @@ def import_files(
     return summaries
 
 
+def _check_given_timeframe(path: Path, given: Timeframe, detected: Timeframe | None) -> None:
+    """Refuse a ``--timeframe`` that the bars' own spacing contradicts (M1 bars called H1)."""
+    if detected is None or detected.duration_ns is None or given.duration_ns is None:
+        return
+    if detected.duration_ns < given.duration_ns:
+        raise DataFormatError(
+            path,
+            f"the bars are {detected} apart, closer than the timeframe {given} given for them",
+            hint=f"Import them as --timeframe {detected}, or leave --timeframe out",
+        )
+
+
 def _stage_file(
     home: Path,
     catalog: Catalog,
@@ -291,6 +303,7 @@ def _stage_file(
     if ticks:
         kind = "ticks"
     elif timeframe is not None:
+        _check_given_timeframe(path, timeframe, detected)
         kind = timeframe.name
     elif detected is not None:
         kind = detected.name
@@ -330,7 +343,7 @@ def _stage_file(
                 lake.read_tick_file(before.path), lake.read_tick_file(staged.path)
             )
             changed, merged_data = outcome_t.changed, outcome_t.merged
-            rows_added += outcome_t.rows_added - outcome_t.rows_replaced
+            rows_added += outcome_t.rows_added
             rows_replaced += outcome_t.rows_replaced
         else:
             outcome_b = merge_bars(lake.read_bar_file(before.path), lake.read_bar_file(staged.path))

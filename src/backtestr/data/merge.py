@@ -56,7 +56,19 @@ def merge_ticks(stored: TickArrays, new: TickArrays) -> MergeOutcome[TickArrays]
     merged = TickArrays.concat(
         [stored.slice(0, cut_start), new, stored.slice(cut_stop, len(stored))]
     )
-    return MergeOutcome(merged, len(new), len(replaced), True)
+    if _delivered_again(replaced, new):
+        # an overlapping file: the stored ticks come back unchanged, only the rest is new
+        return MergeOutcome(merged, len(new) - len(replaced), 0, True)
+    # counts never go negative: a shorter new span removes stored rows, it adds none
+    return MergeOutcome(merged, max(0, len(new) - len(replaced)), len(replaced), True)
+
+
+def _delivered_again(replaced: TickArrays, new: TickArrays) -> bool:
+    """True when ``replaced`` reappears, unchanged and contiguous, inside ``new``."""
+    if len(replaced) == 0:
+        return True
+    start = int(np.searchsorted(new.ts_ns, replaced.ts_ns[0], side="left"))
+    return arrays_equal(new.slice(start, start + len(replaced)), replaced)
 
 
 def merge_bars(stored: BarArrays, new: BarArrays) -> MergeOutcome[BarArrays]:

@@ -43,6 +43,7 @@ from backtestr.model import (
     PriceSide,
     TickArrays,
     Timeframe,
+    TradingDay,
     normalize_symbol,
 )
 
@@ -190,6 +191,7 @@ class Store:
         """
         crossed_policy = _parse_crossed(crossed)
         price_side = None if side is None else PriceSide.parse(side)
+        frame = None if timeframe is None else Timeframe.parse(timeframe)
         sources = [Path(path).expanduser() for path in paths]
         if not sources:
             raise ConfigError("No file to import: give at least one path.")
@@ -205,6 +207,7 @@ class Store:
             tz=tz,
             crossed=crossed_policy,
             side=price_side,
+            timeframe=frame,
             instrument=instrument,
             on_progress=on_progress,
         )
@@ -268,26 +271,37 @@ class Store:
         ]
         return _clip(TickArrays.concat(parts), start_ns, end_ns)
 
-    def bar_source(self, symbol: str, timeframe: Timeframe, side: PriceSide) -> BarSource:
-        """The finest stored data that can build ``timeframe`` bars of ``side``."""
+    def bar_sources(self, symbol: str, timeframe: Timeframe, side: PriceSide) -> list[BarSource]:
+        """Every stored dataset that can build ``timeframe`` bars of ``side``, finest first.
+
+        Raises
+        ------
+        NoDataError
+            When nothing stored can build them (e.g. only H1 bars stored and M15 requested).
+        """
         name = self._known_symbol(symbol)
         datasets = self.catalog.datasets(name)
-        if any(row.kind == "ticks" for row in datasets):
-            return BarSource("ticks", "quote")
+        sources = [BarSource("ticks", "quote")] if any(r.kind == "ticks" for r in datasets) else []
         candidates = sorted(
             (Timeframe.parse(row.kind), row.side)
             for row in datasets
-            if row.side == side.value and Timeframe.parse(row.kind).divides(timeframe)
+            if row.kind != "ticks"
+            and row.side == side.value
+            and Timeframe.parse(row.kind).divides(timeframe)
         )
-        if not candidates:
+        sources += [BarSource(frame.name, stored_side) for frame, stored_side in candidates]
+        if not sources:
             have = ", ".join(f"{row.kind} {row.side}" for row in datasets)
             raise NoDataError(
                 f"Cannot build {timeframe} {side.value} bars of {name}: stored data is {have}, "
                 f"and {timeframe} bars need ticks or {side.value} bars of a timeframe that "
                 f"divides {timeframe}."
             )
-        finest, stored_side = candidates[0]
-        return BarSource(finest.name, stored_side)
+        return sources
+
+    def bar_source(self, symbol: str, timeframe: Timeframe, side: PriceSide) -> BarSource:
+        """The finest stored data that can build ``timeframe`` bars of ``side``."""
+        return self.bar_sources(symbol, timeframe, side)[0]
 
     def bars(
         self,
@@ -302,37 +316,59 @@ class Store:
 
         Bars are returned whose open time is in ``[start_ns, end_ns)``; they are complete (the
         data around the edges is read too). Stored bars of exactly the requested timeframe are
-        returned as stored.
+        returned as stored. Where the stored datasets cover different periods (ticks for one
+        month, H1 bars for years), each period is built from the finest data that covers it.
         """
-        from backtestr.bars import aggregate_bars, aggregate_ticks
-
         frame = Timeframe.parse(timeframe)
         price_side = PriceSide.parse(side)
         name = self._known_symbol(symbol)
-        source = self.bar_source(name, frame, price_side)
         trading_day = self.instrument(name).trading_day
         # read a margin around the range so that the edge bars are whole
         margin = (frame.duration_ns or 62 * 86_400 * 10**9) * 2
         read_start = None if start_ns is None else start_ns - margin
         read_end = None if end_ns is None else end_ns + margin
-        if source.kind == "ticks":
-            ticks = self.ticks(name, read_start, read_end)
-            built = aggregate_ticks(ticks, [frame], side=price_side, trading_day=trading_day)
-            bars = built[frame]
-        else:
-            rows = self.catalog.partitions(symbol=name, kind=source.kind, side=source.side)
-            stored = BarArrays.concat(
-                [
-                    lake.read_bar_file(self.home / "lake" / row.path)
-                    for row in _overlapping(rows, read_start, read_end)
-                ]
+        pieces: list[BarArrays] = []
+        covered: list[tuple[int, int]] = []  # [first, last] spans of finer data already used
+        for source in self.bar_sources(name, frame, price_side):
+            rows = _overlapping(
+                self.catalog.partitions(symbol=name, kind=source.kind, side=source.side),
+                read_start,
+                read_end,
             )
-            source_frame = Timeframe.parse(source.kind)
-            if source_frame == frame:
-                bars = stored
-            else:
-                bars = aggregate_bars(stored, source_frame, frame, trading_day=trading_day)
+            if not rows:
+                continue
+            built = self._build_bars(source, rows, frame, price_side, trading_day)
+            pieces.append(_outside(built, frame, covered) if covered else built)
+            covered.extend((row.first_ns, row.last_ns) for row in rows)
+        if len(pieces) == 1:
+            bars = pieces[0]
+        else:
+            joined = BarArrays.concat(pieces)
+            bars = joined.take(np.argsort(joined.ts_ns, kind="stable"))
         return _clip(bars, start_ns, end_ns)
+
+    def _build_bars(
+        self,
+        source: BarSource,
+        rows: list[PartitionRow],
+        frame: Timeframe,
+        side: PriceSide,
+        trading_day: TradingDay,
+    ) -> BarArrays:
+        from backtestr.bars import aggregate_bars, aggregate_ticks
+
+        if source.kind == "ticks":
+            ticks = TickArrays.concat(
+                [lake.read_tick_file(self.home / "lake" / row.path) for row in rows]
+            )
+            return aggregate_ticks(ticks, [frame], side=side, trading_day=trading_day)[frame]
+        stored = BarArrays.concat(
+            [lake.read_bar_file(self.home / "lake" / row.path) for row in rows]
+        )
+        source_frame = Timeframe.parse(source.kind)
+        if source_frame == frame:
+            return stored
+        return aggregate_bars(stored, source_frame, frame, trading_day=trading_day)
 
     # ---- runs --------------------------------------------------------------------------------
 
@@ -411,6 +447,21 @@ def _overlapping(
         if (start_ns is None or row.last_ns >= start_ns)
         and (end_ns is None or row.first_ns < end_ns)
     ]
+
+
+def _outside(bars: BarArrays, frame: Timeframe, covered: list[tuple[int, int]]) -> BarArrays:
+    """The bars whose period touches none of the ``covered`` spans (built from finer data)."""
+    if len(bars) == 0:
+        return bars
+    # a bar ends at the next bar's open or after its duration, whichever is first (a month has
+    # no fixed duration: 31 days bounds it)
+    length = frame.duration_ns or 31 * 86_400 * 10**9
+    ends = bars.ts_ns + length
+    ends[:-1] = np.minimum(ends[:-1], bars.ts_ns[1:])
+    keep = np.ones(len(bars), dtype=bool)
+    for first, last in covered:
+        keep &= (ends <= first) | (bars.ts_ns > last)
+    return bars.take(keep)
 
 
 def _clip(data: ArraysT, start_ns: int | None, end_ns: int | None) -> ArraysT:

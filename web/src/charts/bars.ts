@@ -1,0 +1,56 @@
+// Bars from the server's columns into the chart's rows, and the merging of pages of history.
+
+import type { CandlestickData, HistogramData, UTCTimestamp } from "lightweight-charts";
+import type { BarsPage } from "../api/types";
+
+export interface ChartBars {
+  candles: CandlestickData<UTCTimestamp>[];
+  volumes: HistogramData<UTCTimestamp>[];
+}
+
+const UP_VOLUME = "rgba(38, 166, 154, 0.45)";
+const DOWN_VOLUME = "rgba(239, 83, 80, 0.45)";
+
+export function emptyBars(): ChartBars {
+  return { candles: [], volumes: [] };
+}
+
+/** Rows for lightweight-charts; times stay UTC epoch seconds as sent. */
+export function toChartBars(page: BarsPage): ChartBars {
+  const candles: CandlestickData<UTCTimestamp>[] = [];
+  const volumes: HistogramData<UTCTimestamp>[] = [];
+  for (let i = 0; i < page.time.length; i += 1) {
+    const time = page.time[i] as UTCTimestamp;
+    const open = page.open[i] ?? Number.NaN;
+    const close = page.close[i] ?? Number.NaN;
+    candles.push({ time, open, high: page.high[i] ?? open, low: page.low[i] ?? open, close });
+    volumes.push({
+      time,
+      value: page.volume[i] ?? 0,
+      color: close >= open ? UP_VOLUME : DOWN_VOLUME,
+    });
+  }
+  return { candles, volumes };
+}
+
+/**
+ * Put an older page in front of the bars shown. Rows of `older` at or after the first shown time
+ * are dropped, so overlapping pages never produce duplicate or unordered times (which the chart
+ * library refuses).
+ */
+export function prependBars(shown: ChartBars, older: ChartBars): ChartBars {
+  const first = shown.candles[0]?.time;
+  if (first === undefined) return older;
+  const keep = older.candles.findIndex((bar) => bar.time >= first);
+  const cut = keep === -1 ? older.candles.length : keep;
+  return {
+    candles: older.candles.slice(0, cut).concat(shown.candles),
+    volumes: older.volumes.slice(0, cut).concat(shown.volumes),
+  };
+}
+
+/** The newest bar's close, or null when there are no bars. */
+export function lastPrice(bars: ChartBars): number | null {
+  const last = bars.candles[bars.candles.length - 1];
+  return last === undefined ? null : last.close;
+}

@@ -1,0 +1,139 @@
+// One module owns the candle chart: it is created once, fed with setHistory / prependHistory /
+// pushBar, and disposed. The data feed lives elsewhere (STYLE.md rule 14).
+
+import {
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  HistogramSeries,
+  type CandlestickData,
+  type HistogramData,
+  type IChartApi,
+  type ISeriesApi,
+  type LogicalRange,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import { emptyBars, lastPrice, prependBars, type ChartBars } from "./bars";
+
+export type NearStartListener = () => void;
+
+/** How close (in bars) to the oldest loaded bar the view may get before more history is asked. */
+const PAGE_AHEAD_BARS = 20;
+
+export class CandleChart {
+  private readonly chart: IChartApi;
+  private readonly candles: ISeriesApi<"Candlestick">;
+  private readonly volumes: ISeriesApi<"Histogram">;
+  private readonly element: HTMLElement;
+  private bars: ChartBars = emptyBars();
+  private readonly nearStartListeners = new Set<NearStartListener>();
+  private readonly onRange = (range: LogicalRange | null): void => {
+    if (range !== null && range.from < PAGE_AHEAD_BARS && this.bars.candles.length > 0) {
+      for (const listener of this.nearStartListeners) listener();
+    }
+  };
+
+  constructor(element: HTMLElement) {
+    this.element = element;
+    this.chart = createChart(element, {
+      autoSize: true,
+      layout: {
+        background: { type: ColorType.Solid, color: "#131722" },
+        textColor: "#c7ccd6",
+        attributionLogo: false,
+      },
+      grid: { vertLines: { color: "#1e2230" }, horzLines: { color: "#1e2230" } },
+      timeScale: { timeVisible: true, secondsVisible: false, borderColor: "#2a2e39" },
+      rightPriceScale: { borderColor: "#2a2e39" },
+      crosshair: { mode: 0 },
+    });
+    this.candles = this.chart.addSeries(CandlestickSeries, {
+      upColor: "#26a69a",
+      downColor: "#ef5350",
+      wickUpColor: "#26a69a",
+      wickDownColor: "#ef5350",
+      borderVisible: false,
+      priceFormat: { type: "price", precision: 5, minMove: 0.00001 },
+    });
+    this.volumes = this.chart.addSeries(HistogramSeries, {
+      priceScaleId: "volume",
+      priceFormat: { type: "volume" },
+      lastValueVisible: false,
+      priceLineVisible: false,
+    });
+    // candles in the upper part, volume in the bottom fifth, so that they do not overlap
+    this.chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 } });
+    this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
+  }
+
+  /** Replace everything shown with `bars` and show the newest of them. */
+  setHistory(bars: ChartBars, precision = 5): void {
+    this.bars = bars;
+    this.candles.applyOptions({
+      priceFormat: { type: "price", precision, minMove: 10 ** -precision },
+    });
+    this.candles.setData(bars.candles);
+    this.volumes.setData(bars.volumes);
+    this.chart.timeScale().resetTimeScale();
+    this.markLastPrice();
+  }
+
+  /** Add older bars in front, keeping the bars the user looks at where they are. */
+  prependHistory(older: ChartBars): number {
+    const before = this.bars.candles.length;
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    this.bars = prependBars(this.bars, older);
+    const added = this.bars.candles.length - before;
+    if (added === 0) return 0;
+    this.candles.setData(this.bars.candles);
+    this.volumes.setData(this.bars.volumes);
+    if (range !== null) {
+      this.chart
+        .timeScale()
+        .setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
+    }
+    return added;
+  }
+
+  /** Add a new bar, or update the newest one when it has the same time. */
+  pushBar(candle: CandlestickData<UTCTimestamp>, volume: HistogramData<UTCTimestamp>): void {
+    const last = this.bars.candles[this.bars.candles.length - 1];
+    if (last !== undefined && last.time === candle.time) {
+      this.bars.candles[this.bars.candles.length - 1] = candle;
+      this.bars.volumes[this.bars.volumes.length - 1] = volume;
+    } else {
+      this.bars.candles.push(candle);
+      this.bars.volumes.push(volume);
+    }
+    this.candles.update(candle);
+    this.volumes.update(volume);
+    this.markLastPrice();
+  }
+
+  get count(): number {
+    return this.bars.candles.length;
+  }
+
+  get firstTime(): number | null {
+    return this.bars.candles[0]?.time ?? null;
+  }
+
+  /** Be told when the user scrolls near the oldest loaded bar; returns the unsubscribe. */
+  onNearStart(listener: NearStartListener): () => void {
+    this.nearStartListeners.add(listener);
+    return () => this.nearStartListeners.delete(listener);
+  }
+
+  dispose(): void {
+    this.nearStartListeners.clear();
+    this.chart.timeScale().unsubscribeVisibleLogicalRangeChange(this.onRange);
+    this.chart.remove();
+  }
+
+  private markLastPrice(): void {
+    const price = lastPrice(this.bars);
+    if (price === null) this.element.removeAttribute("data-last-price");
+    else this.element.setAttribute("data-last-price", String(price));
+  }
+}
