@@ -116,6 +116,8 @@ def compute_statistics(
         raise ConfigError(f"initial_cash must be positive, got {initial_cash}.")
 
     returns = period_returns(curve, trading_day).to_numpy()
+    # a period return below 1e-12 is the rounding of the equity values, not a gain or a loss
+    returns = np.where(np.abs(returns) < 1e-12, 0.0, returns)
     # a wiped-out or absurd curve yields inf/NaN returns: the rules above give defined results
     with np.errstate(all="ignore"):
         gmean = geometric_mean(returns)
@@ -228,18 +230,24 @@ def _exposure_pct(
 def _volatility_ann(returns: npt.NDArray[np.float64], gmean: float, periods: float) -> float:
     if len(returns) < 2:
         return math.nan
-    # Returns equal up to rounding are constant: without this, scaling the same curve gives a
-    # variance of 0 or of 1e-34 depending on the last bit, and a Sharpe ratio of NaN or 1e26.
+    # Returns equal to nine significant digits, or within 1e-12 (a return is a ratio of equity
+    # values minus one: its absolute rounding error is ~1e-16), are constant: their spread is
+    # rounding noise (scaling the same curve gives a variance of 0 or 1e-34 depending on the
+    # last bit), and a Sharpe ratio divided by it would be 1e26 or NaN at random.
     spread = float(np.ptp(returns))
-    constant = spread <= 16 * np.finfo(np.float64).eps * float(np.max(np.abs(returns)))
-    if constant:
+    if spread <= max(1e-12, 1e-9 * float(np.max(np.abs(returns)))):
         return 0.0
     variance = float(np.var(returns, ddof=1))
     growth = 1.0 + gmean
-    inside = _power(variance + growth**2, periods) - _power(growth, 2 * periods)
-    if math.isnan(inside):  # both terms overflowed: too volatile to annualise
+    if growth <= 0:  # the account was wiped out: the geometric annualisation has no meaning
         return math.inf
-    # rounding can push an exactly-flat curve a hair below zero
+    # (var + g²)^p − g^(2p), written as g^(2p)·expm1(p·log1p(var/g²)) so that a small variance
+    # is not lost in the difference of two nearly equal powers
+    inside = _power(growth, 2 * periods) * math.expm1(
+        min(periods * math.log1p(variance / growth**2), 700.0)
+    )
+    if math.isnan(inside):
+        return math.inf
     return math.sqrt(max(inside, 0.0))
 
 
