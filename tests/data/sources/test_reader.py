@@ -347,3 +347,18 @@ def test_memory_stays_bounded_by_chunk_rows_not_file_size(tmp_path: Path) -> Non
     assert (rows_small, rows_big) == (50_000, 400_000)
     assert peak_big < 1.5 * peak_small  # eight times the rows, about the same memory
     assert peak_big < big.stat().st_size / 3
+
+
+def test_a_local_time_skipped_by_the_spring_switch_is_named_with_its_line(
+    write_file: WriteFile,
+) -> None:
+    path = write_file(
+        "t.csv",
+        "timestamp,bid,ask\n2019-03-31 02:59:59,1.1,1.1002\n2019-03-31 03:00:00.5,1.1,1.1002\n",
+    )
+    with pytest.raises(
+        DataFormatError,
+        match=r"t\.csv line 3, column 'timestamp': 2019-03-31 03:00:00\.5 does not exist in "
+        r"Europe/Athens: the clocks jumped from 2019-03-31 03:00 to 2019-03-31 04:00\. Check --tz",
+    ):
+        read_ticks(path, tz="Europe/Athens")

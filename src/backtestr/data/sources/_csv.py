@@ -35,13 +35,13 @@ from backtestr.data.sources._fastcsv import (
 from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile, _Stream
 from backtestr.data.sources._timestamps import (
     TIME_OF_DAY,
-    local_to_utc,
+    WallClock,
     parse_epoch,
     parse_timestamps,
 )
 from backtestr.data.validate import Location
 from backtestr.errors import DataFormatError
-from backtestr.model.arrays import F64, I64
+from backtestr.model.arrays import F64, I64, DataKind
 
 __all__ = ["RawChunk", "read_csv_chunks", "symbol_rows"]
 
@@ -83,6 +83,7 @@ def read_csv_chunks(
         block_bytes = max(1 << 10, min(block_bytes, raw.total_bytes * expansion))
         buffer = np.empty(block_bytes + _MAX_LINE_BYTES, dtype=np.uint8)  # not zero-filled
         view = memoryview(buffer)  # type: ignore[arg-type]
+        clock = WallClock(plan.zone, ties_repeat=plan.format.kind is DataKind.BARS)
         while True:
             n = _fill(path, stream, view[:block_bytes], line)
             if n == 0:
@@ -95,7 +96,9 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunks, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            chunks, lines = _convert(
+                path, block, line, plan, clock, raw.progress(stream, consumed)
+            )
             yield from chunks
             line += lines
     finally:
@@ -167,10 +170,16 @@ def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
+    path: Path,
+    block: memoryview,
+    first_line: int,
+    plan: CsvPlan,
+    clock: WallClock,
+    disk_bytes: int,
 ) -> tuple[list[RawChunk], int]:
     """Rows of one block (one or more chunks) and the number of physical lines it spans."""
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
+    time_role = "date" if "date" in plan.roles else "time"
     fast = _fast_path(block, plan)
     if fast is not None:
         pieces, zoned, lines = fast
@@ -184,7 +193,7 @@ def _convert(
         for ts, matrix in pieces:  # pieces parsed in parallel, each a run of whole lines
             values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
             where = Location(path, line, columns)
-            utc = ts if zoned else local_to_utc(ts, plan.zone)
+            utc = ts if zoned else to_utc(clock, ts, where, time_role)
             chunks.append(RawChunk(utc, values, [], where, disk_bytes))
             line += len(ts)
         return chunks, lines
@@ -197,7 +206,6 @@ def _convert(
         _diagnose(path, bytes(block), first_line, plan, "rows do not match lines")
     names = {role: f"c{index}" for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
-    time_role = "date" if "date" in plan.roles else "time"
     blank = _blank_rows(table, names[time_role], [names[r] for r in plan.roles if r != time_role])
     if blank is not None:
         keep = ~blank
@@ -205,7 +213,7 @@ def _convert(
             return [], lines
         table = table.filter(pa.array(keep))
         where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
-    ts = _timestamps(table, names, plan, where)
+    ts = _timestamps(table, names, plan, where, clock)
     values = {
         role: table[names[role]].to_numpy()
         for role in plan.roles
@@ -267,7 +275,23 @@ def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarra
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _timestamps(table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Location) -> I64:
+def to_utc(clock: WallClock, local_ns: I64, where: Location, role: str) -> I64:
+    """``clock.to_utc`` reporting a time that does not exist (spring forward) at its line."""
+
+    def fail(row: int, problem: str) -> NoReturn:
+        where.fail(
+            row,
+            role,
+            problem,
+            hint="Check --tz (the times may be in another zone, or already UTC), or fix the line",
+        )
+
+    return clock.to_utc(local_ns, fail)
+
+
+def _timestamps(
+    table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Location, clock: WallClock
+) -> I64:
     if plan.time_layout is None:
         ts, bad = parse_epoch(table[names["time"]], plan.epoch_multiplier or 1)
         if bad >= 0:
@@ -291,7 +315,7 @@ def _timestamps(table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Lo
             _bad_time(table, names["clock"], "clock", clock.bad_row, TIME_OF_DAY.pattern, where)
         ts = ts + clock.ns
     if not parsed.zoned:
-        ts = local_to_utc(ts, plan.zone)
+        ts = to_utc(clock, ts, where, role)
     return ts
 
 
