@@ -132,6 +132,17 @@ def test_zip_with_several_members_is_refused(tmp_path: Path) -> None:
     fails(path, "exactly one data file, this one holds 2")
 
 
+def test_zip_without_a_file_is_called_empty(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    fails(empty, r"empty\.zip: the zip archive is empty")
+    folder_only = tmp_path / "folder.zip"
+    with zipfile.ZipFile(folder_only, "w") as archive:
+        archive.writestr("data/", "")
+    fails(folder_only, r"folder\.zip: the zip archive is empty")
+
+
 def test_missing_file(tmp_path: Path) -> None:
     fails(tmp_path / "nope.csv", "file not found")
 
