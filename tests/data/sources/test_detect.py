@@ -66,10 +66,30 @@ def test_semicolon_file_forced_as_comma_format_says_the_delimiter_looks_wrong(
     assert isinstance(error, FormatDetectionError)
 
 
-def test_lines_with_different_widths_in_the_sample(write_file: WriteFile) -> None:
+def test_a_short_last_line_in_the_sample_is_called_truncated(write_file: WriteFile) -> None:
+    error = fails(
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n\n2019-02-05,1.1"),
+        r"line 4, column 'ask': 2 field\(s\) instead of 3: column 'ask' is missing\. The last "
+        "line looks truncated",
+    )
+    assert isinstance(error, DataFormatError)
+
+
+def test_a_short_line_inside_the_sample_is_named_without_calling_it_truncated(
+    write_file: WriteFile,
+) -> None:
+    error = fails(
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-05,1.1\n2019-02-04,1.1,1.2\n"),
+        r"line 2, column 'ask': 2 field\(s\) instead of 3",
+    )
+    assert "truncated" not in str(error)
+
+
+def test_a_line_with_another_delimiter_in_the_sample_names_it(write_file: WriteFile) -> None:
     fails(
-        write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n2019-02-05,1.1\n"),
-        "line 3: lines differ in their number of fields",
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-04;1.1;1.2\n2019-02-05,1.1,1.2\n"),
+        r"line 2, column 'bid': 1 field\(s\) instead of 3: .*delimiter looks wrong \(the line "
+        r"contains ';'\)",
     )
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from backtestr.data.sources._detect import CsvPlan
+from backtestr.data.sources._detect import CsvPlan, wrong_width
 from backtestr.data.sources._fastcsv import (
     KIND_CLOCK,
     KIND_DATE,
@@ -96,9 +96,7 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunks, lines = _convert(
-                path, block, line, plan, clock, raw.progress(stream, consumed)
-            )
+            chunks, lines = _convert(path, block, line, plan, clock, raw.progress(stream, consumed))
             yield from chunks
             line += lines
     finally:
@@ -369,7 +367,7 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: 
             offset == len(pieces) - 2 and not pieces[-1].strip()
         )
         if len(fields) != expected:
-            _wrong_width(path, fields, text, line, plan, is_last)
+            raise wrong_width(path, fields, text, line, plan.column_names, plan.delimiter, is_last)
         for index in plan.numeric:
             value = fields[index]
             if value.strip() and not _NUMBER.match(value):
@@ -386,24 +384,3 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: 
         line=first_line,
         hint="Check the lines from here on",
     )
-
-
-def _wrong_width(
-    path: Path, fields: list[str], text: str, line: int, plan: CsvPlan, is_last: bool
-) -> NoReturn:
-    expected = len(plan.column_names)
-    if len(fields) < expected:
-        missing = plan.column_names[len(fields)]
-        problem = f"{len(fields)} field(s) instead of {expected}: column '{missing}' is missing"
-        column = missing
-    else:
-        problem = f"{len(fields)} fields instead of {expected}: extra field '{fields[expected]}'"
-        column = None
-    hint = "Fix or remove the line"
-    if is_last and len(fields) < expected:
-        hint = "The last line looks truncated (interrupted download or export): remove it"
-    others = [d for d in (",", ";", "\t", "|") if d != plan.delimiter and d in text]
-    if len(fields) == 1 and others:
-        problem += f"; the delimiter looks wrong (the line contains '{others[0]}')"
-        hint = "Use one delimiter throughout the file"
-    raise DataFormatError(path, problem, line=line, column=column, hint=hint)

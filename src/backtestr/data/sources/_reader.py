@@ -477,7 +477,7 @@ def open_market_file(
         finally:
             stream.close()
         lines = decode_sample(file, sample, at_eof)
-        plan = plan_csv(file, lines, forced=format, tz=tz, side=side)
+        plan = plan_csv(file, lines, forced=format, tz=tz, side=side, at_eof=at_eof)
     reader = MarketFileReader(
         file, raw, plan, symbol=symbol, crossed=crossed, chunk_rows=chunk_rows
     )

@@ -23,8 +23,8 @@ from backtestr.model.arrays import I64
 
 __all__ = [
     "LAYOUTS",
-    "WallClock",
     "DateLayout",
+    "WallClock",
     "Zone",
     "local_to_utc",
     "parse_epoch",
