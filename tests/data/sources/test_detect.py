@@ -125,12 +125,34 @@ def test_forcing_a_format_of_the_other_kind_is_refused(write_file: WriteFile) ->
     fails(path, "not parquet-ticks", format="parquet-ticks")
 
 
-def test_forcing_a_format_of_the_same_kind_applies_its_time_zone(write_file: WriteFile) -> None:
+def test_forcing_a_format_the_lines_contradict_is_refused_naming_what_was_found(
+    write_file: WriteFile,
+) -> None:
     path = write_file("t.csv", "timestamp,bid,ask\n2019-02-04 00:00,1.1,1.2\n")
+    error = fails(path, "looks like generic-ticks .*not histdata-ticks", format="histdata-ticks")
+    assert "a header line, comma-separated, YYYY-MM-DD times" in str(error)
+    assert "--format generic-ticks" in str(error)
+    duka = write_file("d.csv", "Time,Ask,Bid\n04.02.2019 00:00:00.994,1.14545,1.14543\n")
+    fails(duka, "looks like dukascopy-ticks .*not mt5-ticks", format="mt5-ticks")
+
+
+def test_forcing_the_generic_format_reads_any_file_with_a_header(write_file: WriteFile) -> None:
+    path = write_file("d.csv", "Time,Ask,Bid\n04.02.2019 00:00:00.994,1.14545,1.14543\n")
+    with open_market_file(path, symbol="EURUSD", format="generic-ticks") as reader:
+        chunk = next(iter(reader.chunks()))
+    assert reader.format.name == "generic-ticks"
+    assert int(chunk.ts_ns[0]) == 1549238400994 * 10**6  # type: ignore[union-attr]
+
+
+def test_forcing_histdata_reads_headerless_lines_detection_cannot_place(
+    write_file: WriteFile,
+) -> None:
+    path = write_file("t.csv", "20200101 170000,1.1212,1.1217\n")
+    fails(path, "no known headerless layout")
     with open_market_file(path, symbol="EURUSD", format="histdata-ticks") as reader:
         chunk = next(iter(reader.chunks()))
     assert reader.format.name == "histdata-ticks"
-    assert int(chunk.ts_ns[0]) == 1549256400 * 10**9  # type: ignore[union-attr]  # 05:00 UTC
+    assert int(chunk.ts_ns[0]) == 1577916000 * 10**9  # type: ignore[union-attr]  # 22:00 UTC
 
 
 def test_gz_name_without_gzip_content(write_file: WriteFile) -> None:

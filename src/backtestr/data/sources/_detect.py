@@ -267,8 +267,17 @@ def header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     return roles
 
 
-def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dict[str, int]]:
+def _headerless(
+    path: Path, fields: list[str], delimiter: str, forced: str | None
+) -> tuple[str, dict[str, int]]:
     n = len(fields)
+    # a forced headerless format only needs the right number of fields (its times are checked
+    # by the timestamp detection that follows)
+    bar_names = ["time", "open", "high", "low", "close", "volume"]
+    if forced == "histdata-ticks" and n in (3, 4):
+        return forced, {r: i for i, r in enumerate(["time", "bid", "ask", "volume"][:n])}
+    if forced == "histdata-bars" and n in (5, 6):
+        return forced, {r: i for i, r in enumerate(bar_names[:n])}
     compact = next(layout for layout in LAYOUTS if layout.name == "compact")
     first = pa.array([fields[0]], type=pa.large_string())
     if parse_timestamps(first, compact).bad_row < 0 and " " in fields[0].strip():
@@ -399,7 +408,7 @@ def plan_csv(
         mt_style = any(n.startswith("<") for n in names)
         name = None
     else:
-        name, roles = _headerless(path, first, delimiter)
+        name, roles = _headerless(path, first, delimiter, forced)
         names = [""] * len(first)
         for role, index in roles.items():
             names[index] = role
@@ -422,12 +431,18 @@ def plan_csv(
         else:
             name = "generic-ticks" if kind is DataKind.TICKS else "generic-bars"
     if forced is not None and forced != name:
-        forced_format = FORMATS[forced]
-        if forced_format.kind is not kind or forced.startswith("parquet"):
+        # a generic format reads any file with a header; the others have a layout of their own
+        # (HistData's headerless EST lines, Dukascopy's dates …) that the file must have
+        if forced != f"generic-{kind.value}" or not has_header:
+            times = "epoch" if layout is None else layout.pattern.split("[")[0]
+            found = (
+                f"{'a header line' if has_header else 'no header'}, "
+                f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated, {times} times"
+            )
             raise FormatDetectionError(
                 path,
-                f"the file looks like {name} ({kind.value}), not {forced}",
-                line=header_line,
+                f"the file looks like {name} ({kind.value}: {found}), not {forced} "
+                f"({FORMATS[forced].description})",
                 hint=f"Drop --format to let the format be detected, or use --format {name}",
             )
         name = forced
