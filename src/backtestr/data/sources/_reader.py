@@ -361,13 +361,15 @@ class MarketFileReader:
         except DataFormatError:
             complete = False
         count = f"{total:,}" if complete else f"at least {total:,}"
+        noun = "crossed quote" if total == 1 else "crossed quotes"
         raw.where.fail(
             row,
             "bid",
             f"bid {bid[row]:g} is above ask {ask[row]:g} (a crossed quote); the file has "
-            f"{count} crossed quotes",
-            hint="Pass crossed=keep, drop or repair (--crossed keep|drop|repair): keep imports "
-            "them unchanged, drop leaves them out, repair sets bid and ask to their mid",
+            f"{count} {noun}",
+            hint="Choose what to do with them: --crossed keep|drop|repair on the command line, "
+            'crossed="keep"|"drop"|"repair" in Python (keep imports them unchanged, drop leaves '
+            "them out, repair sets bid and ask to their mid)",
         )
 
     def _bars(self, raw: RawChunk, state: _Progress) -> dict[PriceSide, BarArrays] | None:
@@ -418,7 +420,9 @@ def open_market_file(
         The instrument the file holds; a file name or symbol column naming another FX pair, or a
         price level impossible for the pair (a JPY level for EURUSD), is rejected.
     format
-        One of :data:`FORMATS` to skip detection (e.g. ``"mt-bars"``).
+        One of :data:`FORMATS` (e.g. ``"mt-bars"``): the file must have that format's layout
+        (a file whose lines contradict it is refused); a ``generic-…`` format reads any file
+        with a header, and a forced HistData format reads headerless lines of its width.
     tz
         IANA zone of naive timestamps (e.g. ``"Europe/Athens"`` for an MT server), overriding
         the format's default (UTC; HistData: EST without daylight saving). Timestamps that carry
