@@ -362,3 +362,17 @@ def test_a_local_time_skipped_by_the_spring_switch_is_named_with_its_line(
         r"Europe/Athens: the clocks jumped from 2019-03-31 03:00 to 2019-03-31 04:00\. Check --tz",
     ):
         read_ticks(path, tz="Europe/Athens")
+
+
+def test_the_arrow_path_resolves_the_repeated_autumn_hour_too(write_file: WriteFile) -> None:
+    # a symbol column sends the block through Arrow rather than the compiled tokenizer
+    rows = [("03:59:59.000", "1.1200"), ("03:00:00.500", "1.1201"), ("03:30:00.000", "1.1202")]
+    text = "<SYMBOL>\t<DATE>\t<TIME>\t<BID>\t<ASK>\n" + "".join(
+        f"EURUSD\t2019.10.27\t{clock}\t{bid}\t1.1300\n" for clock, bid in rows
+    )
+    ticks, _ = read_ticks(write_file("ticks.csv", text), tz="Europe/Athens")
+    assert list(ticks.ts_ns) == [
+        ns("2019-10-27 00:59:59"),
+        ns("2019-10-27 01:00:00.5"),
+        ns("2019-10-27 01:30"),
+    ]

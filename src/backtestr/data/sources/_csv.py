@@ -308,10 +308,12 @@ def _timestamps(
         )
     ts = parsed.ns
     if "clock" in plan.roles:
-        clock = parse_timestamps(table[names["clock"]], TIME_OF_DAY)
-        if clock.bad_row >= 0:
-            _bad_time(table, names["clock"], "clock", clock.bad_row, TIME_OF_DAY.pattern, where)
-        ts = ts + clock.ns
+        time_of_day = parse_timestamps(table[names["clock"]], TIME_OF_DAY)
+        if time_of_day.bad_row >= 0:
+            _bad_time(
+                table, names["clock"], "clock", time_of_day.bad_row, TIME_OF_DAY.pattern, where
+            )
+        ts = ts + time_of_day.ns
     if not parsed.zoned:
         ts = to_utc(clock, ts, where, role)
     return ts
