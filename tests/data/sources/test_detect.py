@@ -33,9 +33,13 @@ def test_header_only_file(write_file: WriteFile) -> None:
     fails(write_file("h.csv", "timestamp,bid,ask\n"), "no data")
 
 
-def test_binary_garbage_is_not_text(write_file: WriteFile) -> None:
-    error = fails(write_file("g.csv", bytes(range(256)) * 4), "looks binary")
+def test_binary_garbage_is_not_text_and_gets_no_line(write_file: WriteFile) -> None:
+    error = fails(write_file("g.csv", b"a,b\n" * 3 + bytes(range(256)) * 4), "looks binary")
     assert isinstance(error, FormatDetectionError)
+    assert error.line is None
+    assert "Formats tried" not in str(error)
+    no_nul = bytes(range(1, 256)) * 4
+    assert fails(write_file("n.csv", no_nul), r"n\.csv: the file looks binary").line is None
 
 
 def test_latin1_text_is_refused_with_its_line(write_file: WriteFile) -> None:

@@ -84,12 +84,11 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if not at_eof:
         cut = sample.rfind(b"\n")
         sample = sample[: cut + 1] if cut >= 0 else sample
-    if (nul := sample.find(b"\x00")) >= 0:
+    if _looks_binary(sample):  # a line number means nothing in binary content
         raise FormatDetectionError(
             path,
-            "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
-            line=sample[:nul].count(b"\n") + 1,
-            hint="Point the import at a CSV, Parquet, .gz or .zip file. " + formats_tried(),
+            "the file looks binary: it is not text, and not Parquet, gzip or zip",
+            hint="Point the import at a CSV, Parquet, .gz or .zip file",
         )
     try:
         text = sample.decode("utf-8-sig")
@@ -97,7 +96,7 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
         line = sample[: error.start].count(b"\n") + 1
         raise FormatDetectionError(
             path,
-            "the file is not UTF-8 text (binary or another encoding)",
+            "the file is not UTF-8 text (another encoding?)",
             line=line,
             hint="Save the file as UTF-8 CSV, or point the import at a Parquet file",
         ) from error
@@ -120,6 +119,17 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
                 hint="Convert the line endings to LF or CRLF",
             )
     return lines
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """NUL bytes, or more than 1 % control characters: no text file holds those."""
+    if b"\x00" in sample:
+        return True
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return control * 100 > len(sample)
 
 
 def side_from_name(path: Path) -> PriceSide | None:
