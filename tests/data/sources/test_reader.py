@@ -377,3 +377,43 @@ def test_the_arrow_path_resolves_the_repeated_autumn_hour_too(write_file: WriteF
         ns("2019-10-27 01:00:00.5"),
         ns("2019-10-27 01:30"),
     ]
+
+
+def test_progress_moves_while_one_block_is_consumed_piece_by_piece(write_file: WriteFile) -> None:
+    from backtestr.data.sources._csv import _THREADS
+
+    if _THREADS < 2:
+        pytest.skip("a block is parsed in pieces only with two or more cores")
+    start = np.datetime64("2019-02-04T00:00:00", "ms")
+    lines = [f"{start + np.timedelta64(i, 'ms')},1.1,1.1002,1\n" for i in range(80_000)]
+    path = write_file("t.csv", "timestamp,bid,ask,volume\n" + "".join(lines).replace("T", " "))
+    seen: list[int] = []
+    with open_market_file(path, symbol="EURUSD") as reader:
+        rows = sum(len(chunk) for chunk in reader.chunks(on_progress=seen.append))  # type: ignore[arg-type]
+    assert rows == 80_000
+    assert len(seen) >= 2
+    assert 0 < seen[0] < path.stat().st_size * 0.75
+    assert np.all(np.diff(seen) > 0)
+    assert seen[-1] == path.stat().st_size
+
+
+@pytest.mark.parametrize("packaging", ["plain", "gzip"])
+def test_progress_advances_block_by_block_to_the_file_size(
+    write_file: WriteFile, packaging: str
+) -> None:
+    # random volumes, so that gzip cannot squeeze the file below its read-ahead buffer
+    volumes = np.random.default_rng(5).integers(0, 10**9, 40_000)
+    start = np.datetime64("2019-02-04T00:00:00", "ms")
+    lines = [
+        f"{start + np.timedelta64(i, 'ms')},1.1,1.1002,{v}\n".replace("T", " ")
+        for i, v in enumerate(volumes)
+    ]
+    text = ("timestamp,bid,ask,volume\n" + "".join(lines)).encode()
+    data = gzip.compress(text) if packaging == "gzip" else text
+    path = write_file("t.csv.gz" if packaging == "gzip" else "t.csv", data)
+    seen: list[int] = []
+    with open_market_file(path, symbol="EURUSD", chunk_rows=2000) as reader:
+        list(reader.chunks(on_progress=seen.append))
+    assert len(set(seen)) >= 4
+    assert np.all(np.diff(seen) >= 0)
+    assert seen[-1] == path.stat().st_size

@@ -84,6 +84,7 @@ def read_csv_chunks(
         buffer = np.empty(block_bytes + _MAX_LINE_BYTES, dtype=np.uint8)  # not zero-filled
         view = memoryview(buffer)  # type: ignore[arg-type]
         clock = WallClock(plan.zone, ties_repeat=plan.format.kind is DataKind.BARS)
+        disk_before = raw.progress(stream, consumed)
         while True:
             n = _fill(path, stream, view[:block_bytes], line)
             if n == 0:
@@ -96,9 +97,11 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunks, lines = _convert(path, block, line, plan, clock, raw.progress(stream, consumed))
+            disk_after = raw.progress(stream, consumed)
+            chunks, lines = _convert(path, block, line, plan, clock, (disk_before, disk_after))
             yield from chunks
             line += lines
+            disk_before = disk_after
     finally:
         stream.close()
 
@@ -173,14 +176,19 @@ def _convert(
     first_line: int,
     plan: CsvPlan,
     clock: WallClock,
-    disk_bytes: int,
+    disk: tuple[int, int],
 ) -> tuple[list[RawChunk], int]:
-    """Rows of one block (one or more chunks) and the number of physical lines it spans."""
+    """Rows of one block (one or more chunks) and the number of physical lines it spans.
+
+    ``disk`` is the on-disk position before and after the block; each chunk reports the part
+    of it that its own lines take, so progress advances as the block's pieces are consumed.
+    """
+    disk_before, disk_bytes = disk
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
     time_role = "date" if "date" in plan.roles else "time"
     fast = _fast_path(block, plan)
     if fast is not None:
-        pieces, zoned, lines = fast
+        pieces, zoned, lines, ends = fast
         numeric_roles = sorted(
             (index, role)
             for role, index in plan.roles.items()
@@ -188,11 +196,13 @@ def _convert(
         )
         chunks = []
         line = first_line
-        for ts, matrix in pieces:  # pieces parsed in parallel, each a run of whole lines
+        size = max(1, len(block))
+        for (ts, matrix), end in zip(pieces, ends, strict=True):  # each a run of whole lines
             values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
             where = Location(path, line, columns)
             utc = ts if zoned else to_utc(clock, ts, where, time_role)
-            chunks.append(RawChunk(utc, values, [], where, disk_bytes))
+            done = disk_before + (disk_bytes - disk_before) * end // size
+            chunks.append(RawChunk(utc, values, [], where, done))
             line += len(ts)
         return chunks, lines
     lines = count_lines(np.frombuffer(block, dtype=np.uint8))
@@ -232,7 +242,7 @@ def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
 
 def _fast_path(
     block: memoryview, plan: CsvPlan
-) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int, list[int]] | None:
     """The compiled tokenizer, for plain files with template timestamps (most files)."""
     if plan.time_layout is None or "symbol" in plan.roles or len(plan.delimiter) != 1:
         return None

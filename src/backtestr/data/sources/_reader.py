@@ -35,6 +35,9 @@ __all__ = ["Chunk", "MarketFileReader", "ReadStats", "open_market_file"]
 Chunk = TickArrays | dict[PriceSide, BarArrays]
 NS_PER_SECOND = 1_000_000_000
 TICK_GAP_NS = 30 * 60 * NS_PER_SECOND
+# text read and parsed at a time: small enough that progress moves steadily (each block's pieces
+# report as they are consumed), large enough that per-block overhead does not show
+_MAX_BLOCK_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,7 @@ class MarketFileReader:
 
     def _block_bytes(self, chunk_rows: int) -> int:
         per_line = 16 + 12 * len(self._plan.column_names)  # a generous estimate of a line's size
-        return int(min(256 << 20, max(1 << 10, chunk_rows * per_line)))
+        return int(min(_MAX_BLOCK_BYTES, max(1 << 10, chunk_rows * per_line)))
 
     def _detect_timeframe(self) -> None:
         if self.format.kind is not DataKind.BARS:
