@@ -228,6 +228,12 @@ def _exposure_pct(
 def _volatility_ann(returns: npt.NDArray[np.float64], gmean: float, periods: float) -> float:
     if len(returns) < 2:
         return math.nan
+    # Returns equal up to rounding are constant: without this, scaling the same curve gives a
+    # variance of 0 or of 1e-34 depending on the last bit, and a Sharpe ratio of NaN or 1e26.
+    spread = float(np.ptp(returns))
+    constant = spread <= 16 * np.finfo(np.float64).eps * float(np.max(np.abs(returns)))
+    if constant:
+        return 0.0
     variance = float(np.var(returns, ddof=1))
     growth = 1.0 + gmean
     inside = _power(variance + growth**2, periods) - _power(growth, 2 * periods)
