@@ -65,6 +65,8 @@ class DataFormatError(DataError):
         What is wrong, e.g. ``"high 1.0841 is below low 1.0850"``.
     line
         1-based line number in the (decompressed) file, when the problem is on one line.
+    row
+        1-based row number, for files without lines (Parquet); shown when ``line`` is ``None``.
     column
         Name of the column involved, when known.
     hint
@@ -79,10 +81,12 @@ class DataFormatError(DataError):
         line: int | None = None,
         column: str | None = None,
         hint: str | None = None,
+        row: int | None = None,
     ) -> None:
         self.path = str(path)
         self.problem = problem
         self.line = line
+        self.row = row
         self.column = column
         self.hint = hint
         super().__init__(self._render())
@@ -91,6 +95,8 @@ class DataFormatError(DataError):
         where = Path(self.path).name
         if self.line is not None:
             where += f" line {self.line}"
+        elif self.row is not None:
+            where += f" row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
         text = f"Invalid data format: {where}: {self.problem}"

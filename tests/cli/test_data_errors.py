@@ -211,12 +211,6 @@ def test_truncated_last_line_of_a_large_file_is_called_truncated(
     assert_rejected(home, capsys, path, line=5002, column="ask", says=("truncated",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/_detect.py: a bad line inside the 64 KB detection sample gets the generic "
-    "'lines differ in their number of fields' message, without the truncation hint that "
-    "_csv._wrong_width gives the same line in a large file",
-)
 def test_truncated_last_line_of_a_small_file_is_called_truncated(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -234,11 +228,6 @@ def test_wrong_delimiter_deep_in_a_large_file_is_named(
     assert_rejected(home, capsys, path, line=4002, column=None, says=("delimiter", "';'"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/_detect.py: a line with another delimiter inside the detection sample gets "
-    "'lines differ in their number of fields' instead of naming the delimiter",
-)
 def test_wrong_delimiter_in_a_small_file_is_named(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -290,12 +279,6 @@ def test_a_timeframe_the_bars_contradict_is_refused(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources: a forced --format histdata-ticks accepts a generic CSV (header line, ISO "
-    "times) and shifts every tick by +5 h as if the times were EST; a forced format should "
-    "still check that the lines have that format's layout",
-)
 def test_a_forced_format_the_file_contradicts_is_refused(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -552,11 +535,6 @@ def test_zip_input_is_read_and_its_errors_name_the_line(
     assert_rejected(home, capsys, bad, line=2, column="bid", says=("zero or negative",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/_opener.py: an empty .zip (only the end-of-directory record) is reported as "
-    "'the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip'",
-)
 def test_empty_zip_input_is_called_empty(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -641,13 +619,6 @@ def test_mt_export_in_athens_time_converts_across_the_spring_dst_switch(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/_timestamps.local_to_utc resolves every repeated wall-clock time to its first "
-    "occurrence (fold=0), so the second 03:00 of 2019-10-27 in Europe/Athens lands on the first "
-    "one: the import fails with 'two different bars share timestamp' although the file is a "
-    "faithful MT export (ordered files should take fold=1 when the clock repeats)",
-)
 def test_mt_export_in_athens_time_converts_across_the_autumn_dst_switch(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -663,11 +634,6 @@ def test_mt_export_in_athens_time_converts_across_the_autumn_dst_switch(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/_timestamps.local_to_utc maps the repeated hour to its first occurrence, so "
-    "MT5 ticks running through the autumn DST switch are refused as 'going back in time'",
-)
 def test_mt5_ticks_in_athens_time_run_through_the_autumn_dst_switch(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -111,6 +111,16 @@ def test_crossed_quotes_are_rejected_by_default_with_the_count_of_the_whole_file
         assert option in message
 
 
+def test_a_single_crossed_quote_is_counted_in_the_singular_and_names_both_option_spellings(
+    write_file: WriteFile,
+) -> None:
+    text = TICKS + "2019-02-04 00:00:00,1.1,1.2\n2019-02-04 00:00:01,1.3,1.2\n"
+    message = error_of(write_file("t.csv", text))
+    assert message.count("the file has 1 crossed quote.") == 1
+    assert "--crossed keep|drop|repair on the command line" in message
+    assert 'crossed="keep"|"drop"|"repair" in Python' in message
+
+
 def test_symbol_contradicted_by_the_file_name(write_file: WriteFile) -> None:
     path = write_file("GBPUSD_M1_2019.csv", BARS + "2019-02-04 00:00,1.1,1.2,1.0,1.1,5\n")
     assert "the file name says GBPUSD but the symbol is EURUSD" in error_of(path)

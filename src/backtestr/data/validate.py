@@ -65,9 +65,7 @@ class Location:
         column = self.columns.get(role, role) if role else None
         if self.unit == "line":
             raise DataFormatError(self.path, problem, line=self.line(row), column=column, hint=hint)
-        raise DataFormatError(
-            self.path, f"row {self.line(row)}: {problem}", column=column, hint=hint
-        )
+        raise DataFormatError(self.path, problem, row=self.line(row), column=column, hint=hint)
 
 
 def _first(mask: npt.NDArray[np.bool_]) -> int:

@@ -33,9 +33,13 @@ def test_header_only_file(write_file: WriteFile) -> None:
     fails(write_file("h.csv", "timestamp,bid,ask\n"), "no data")
 
 
-def test_binary_garbage_is_not_text(write_file: WriteFile) -> None:
-    error = fails(write_file("g.csv", bytes(range(256)) * 4), "looks binary")
+def test_binary_garbage_is_not_text_and_gets_no_line(write_file: WriteFile) -> None:
+    error = fails(write_file("g.csv", b"a,b\n" * 3 + bytes(range(256)) * 4), "looks binary")
     assert isinstance(error, FormatDetectionError)
+    assert error.line is None
+    assert "Formats tried" not in str(error)
+    no_nul = bytes(range(1, 256)) * 4
+    assert fails(write_file("n.csv", no_nul), r"n\.csv: the file looks binary").line is None
 
 
 def test_latin1_text_is_refused_with_its_line(write_file: WriteFile) -> None:
@@ -66,10 +70,30 @@ def test_semicolon_file_forced_as_comma_format_says_the_delimiter_looks_wrong(
     assert isinstance(error, FormatDetectionError)
 
 
-def test_lines_with_different_widths_in_the_sample(write_file: WriteFile) -> None:
+def test_a_short_last_line_in_the_sample_is_called_truncated(write_file: WriteFile) -> None:
+    error = fails(
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n\n2019-02-05,1.1"),
+        r"line 4, column 'ask': 2 field\(s\) instead of 3: column 'ask' is missing\. The last "
+        "line looks truncated",
+    )
+    assert isinstance(error, DataFormatError)
+
+
+def test_a_short_line_inside_the_sample_is_named_without_calling_it_truncated(
+    write_file: WriteFile,
+) -> None:
+    error = fails(
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-05,1.1\n2019-02-04,1.1,1.2\n"),
+        r"line 2, column 'ask': 2 field\(s\) instead of 3",
+    )
+    assert "truncated" not in str(error)
+
+
+def test_a_line_with_another_delimiter_in_the_sample_names_it(write_file: WriteFile) -> None:
     fails(
-        write_file("w.csv", "timestamp,bid,ask\n2019-02-04,1.1,1.2\n2019-02-05,1.1\n"),
-        "line 3: lines differ in their number of fields",
+        write_file("w.csv", "timestamp,bid,ask\n2019-02-04;1.1;1.2\n2019-02-05,1.1,1.2\n"),
+        r"line 2, column 'bid': 1 field\(s\) instead of 3: .*delimiter looks wrong \(the line "
+        r"contains ';'\)",
     )
 
 
@@ -105,12 +129,34 @@ def test_forcing_a_format_of_the_other_kind_is_refused(write_file: WriteFile) ->
     fails(path, "not parquet-ticks", format="parquet-ticks")
 
 
-def test_forcing_a_format_of_the_same_kind_applies_its_time_zone(write_file: WriteFile) -> None:
+def test_forcing_a_format_the_lines_contradict_is_refused_naming_what_was_found(
+    write_file: WriteFile,
+) -> None:
     path = write_file("t.csv", "timestamp,bid,ask\n2019-02-04 00:00,1.1,1.2\n")
+    error = fails(path, "looks like generic-ticks .*not histdata-ticks", format="histdata-ticks")
+    assert "a header line, comma-separated, YYYY-MM-DD times" in str(error)
+    assert "--format generic-ticks" in str(error)
+    duka = write_file("d.csv", "Time,Ask,Bid\n04.02.2019 00:00:00.994,1.14545,1.14543\n")
+    fails(duka, "looks like dukascopy-ticks .*not mt5-ticks", format="mt5-ticks")
+
+
+def test_forcing_the_generic_format_reads_any_file_with_a_header(write_file: WriteFile) -> None:
+    path = write_file("d.csv", "Time,Ask,Bid\n04.02.2019 00:00:00.994,1.14545,1.14543\n")
+    with open_market_file(path, symbol="EURUSD", format="generic-ticks") as reader:
+        chunk = next(iter(reader.chunks()))
+    assert reader.format.name == "generic-ticks"
+    assert int(chunk.ts_ns[0]) == 1549238400994 * 10**6  # type: ignore[union-attr]
+
+
+def test_forcing_histdata_reads_headerless_lines_detection_cannot_place(
+    write_file: WriteFile,
+) -> None:
+    path = write_file("t.csv", "20200101 170000,1.1212,1.1217\n")
+    fails(path, "no known headerless layout")
     with open_market_file(path, symbol="EURUSD", format="histdata-ticks") as reader:
         chunk = next(iter(reader.chunks()))
     assert reader.format.name == "histdata-ticks"
-    assert int(chunk.ts_ns[0]) == 1549256400 * 10**9  # type: ignore[union-attr]  # 05:00 UTC
+    assert int(chunk.ts_ns[0]) == 1577916000 * 10**9  # type: ignore[union-attr]  # 22:00 UTC
 
 
 def test_gz_name_without_gzip_content(write_file: WriteFile) -> None:
@@ -130,6 +176,17 @@ def test_zip_with_several_members_is_refused(tmp_path: Path) -> None:
         archive.writestr("a.csv", "x")
         archive.writestr("b.csv", "y")
     fails(path, "exactly one data file, this one holds 2")
+
+
+def test_zip_without_a_file_is_called_empty(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    fails(empty, r"empty\.zip: the zip archive is empty")
+    folder_only = tmp_path / "folder.zip"
+    with zipfile.ZipFile(folder_only, "w") as archive:
+        archive.writestr("data/", "")
+    fails(folder_only, r"folder\.zip: the zip archive is empty")
 
 
 def test_missing_file(tmp_path: Path) -> None:

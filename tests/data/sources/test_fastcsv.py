@@ -29,12 +29,14 @@ def block(text: str) -> np.ndarray:
 
 
 def joined(
-    result: tuple[list[tuple[np.ndarray, np.ndarray]], bool, int] | None,
+    result: tuple[list[tuple[np.ndarray, np.ndarray]], bool, int, list[int]] | None,
 ) -> tuple[np.ndarray, np.ndarray, bool, int] | None:
     """The pieces of a parse, end to end."""
     if result is None:
         return None
-    pieces, zoned, rows = result
+    pieces, zoned, rows, ends = result
+    assert len(ends) == len(pieces)
+    assert ends == sorted(ends)
     ts = np.concatenate([t for t, _ in pieces])
     values = np.concatenate([v for _, v in pieces], axis=1)
     return ts, values, zoned, rows

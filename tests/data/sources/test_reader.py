@@ -234,8 +234,9 @@ def test_parquet_ticks_and_bars(tmp_path: Path) -> None:
 def test_parquet_epoch_integers_and_row_numbers_in_errors(tmp_path: Path) -> None:
     table = pa.table({"ts": [1549238400000, 1549238401000], "bid": [1.1, -1.0], "ask": [1.2, 1.3]})
     pq.write_table(table, tmp_path / "t.parquet")
-    with pytest.raises(DataFormatError, match=r"t\.parquet, column 'bid': row 2: bid -1"):
+    with pytest.raises(DataFormatError, match=r"t\.parquet row 2, column 'bid': bid -1") as caught:
         read_ticks(tmp_path / "t.parquet")
+    assert (caught.value.row, caught.value.line) == (2, None)
 
 
 def test_small_chunk_rows_split_the_file_without_losing_rows(write_file: WriteFile) -> None:
@@ -347,3 +348,72 @@ def test_memory_stays_bounded_by_chunk_rows_not_file_size(tmp_path: Path) -> Non
     assert (rows_small, rows_big) == (50_000, 400_000)
     assert peak_big < 1.5 * peak_small  # eight times the rows, about the same memory
     assert peak_big < big.stat().st_size / 3
+
+
+def test_a_local_time_skipped_by_the_spring_switch_is_named_with_its_line(
+    write_file: WriteFile,
+) -> None:
+    path = write_file(
+        "t.csv",
+        "timestamp,bid,ask\n2019-03-31 02:59:59,1.1,1.1002\n2019-03-31 03:00:00.5,1.1,1.1002\n",
+    )
+    with pytest.raises(
+        DataFormatError,
+        match=r"t\.csv line 3, column 'timestamp': 2019-03-31 03:00:00\.5 does not exist in "
+        r"Europe/Athens: the clocks jumped from 2019-03-31 03:00 to 2019-03-31 04:00\. Check --tz",
+    ):
+        read_ticks(path, tz="Europe/Athens")
+
+
+def test_the_arrow_path_resolves_the_repeated_autumn_hour_too(write_file: WriteFile) -> None:
+    # a symbol column sends the block through Arrow rather than the compiled tokenizer
+    rows = [("03:59:59.000", "1.1200"), ("03:00:00.500", "1.1201"), ("03:30:00.000", "1.1202")]
+    text = "<SYMBOL>\t<DATE>\t<TIME>\t<BID>\t<ASK>\n" + "".join(
+        f"EURUSD\t2019.10.27\t{clock}\t{bid}\t1.1300\n" for clock, bid in rows
+    )
+    ticks, _ = read_ticks(write_file("ticks.csv", text), tz="Europe/Athens")
+    assert list(ticks.ts_ns) == [
+        ns("2019-10-27 00:59:59"),
+        ns("2019-10-27 01:00:00.5"),
+        ns("2019-10-27 01:30"),
+    ]
+
+
+def test_progress_moves_while_one_block_is_consumed_piece_by_piece(write_file: WriteFile) -> None:
+    from backtestr.data.sources._csv import _THREADS
+
+    if _THREADS < 2:
+        pytest.skip("a block is parsed in pieces only with two or more cores")
+    start = np.datetime64("2019-02-04T00:00:00", "ms")
+    lines = [f"{start + np.timedelta64(i, 'ms')},1.1,1.1002,1\n" for i in range(80_000)]
+    path = write_file("t.csv", "timestamp,bid,ask,volume\n" + "".join(lines).replace("T", " "))
+    seen: list[int] = []
+    with open_market_file(path, symbol="EURUSD") as reader:
+        rows = sum(len(chunk) for chunk in reader.chunks(on_progress=seen.append))  # type: ignore[arg-type]
+    assert rows == 80_000
+    assert len(seen) >= 2
+    assert 0 < seen[0] < path.stat().st_size * 0.75
+    assert np.all(np.diff(seen) > 0)
+    assert seen[-1] == path.stat().st_size
+
+
+@pytest.mark.parametrize("packaging", ["plain", "gzip"])
+def test_progress_advances_block_by_block_to_the_file_size(
+    write_file: WriteFile, packaging: str
+) -> None:
+    # random volumes, so that gzip cannot squeeze the file below its read-ahead buffer
+    volumes = np.random.default_rng(5).integers(0, 10**9, 40_000)
+    start = np.datetime64("2019-02-04T00:00:00", "ms")
+    lines = [
+        f"{start + np.timedelta64(i, 'ms')},1.1,1.1002,{v}\n".replace("T", " ")
+        for i, v in enumerate(volumes)
+    ]
+    text = ("timestamp,bid,ask,volume\n" + "".join(lines)).encode()
+    data = gzip.compress(text) if packaging == "gzip" else text
+    path = write_file("t.csv.gz" if packaging == "gzip" else "t.csv", data)
+    seen: list[int] = []
+    with open_market_file(path, symbol="EURUSD", chunk_rows=2000) as reader:
+        list(reader.chunks(on_progress=seen.append))
+    assert len(set(seen)) >= 4
+    assert np.all(np.diff(seen) >= 0)
+    assert seen[-1] == path.stat().st_size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
     TIME_OF_DAY,
+    WallClock,
     Zone,
     local_to_utc,
     parse_epoch,
@@ -122,14 +124,62 @@ def test_any_datetime_round_trips_through_every_layout(moment: dt.datetime, layo
     assert parse([f"{date} {clock}"], layout) == [expected]
 
 
-def test_athens_wall_clock_converts_like_pandas_across_both_dst_switches() -> None:
-    local = pd.date_range("2019-03-30", "2019-11-01", freq="7min").as_unit("ns")
-    # pandas: first occurrence for repeated times; skipped times moved by the gap (timedelta)
-    expected = local.tz_localize(
-        "Europe/Athens", ambiguous=np.ones(len(local), bool), nonexistent=pd.Timedelta("1h")
-    ).tz_convert("UTC")
-    got = local_to_utc(local.asi8.copy(), Zone("Europe/Athens", iana="Europe/Athens"))
-    np.testing.assert_array_equal(got, expected.asi8)
+ATHENS = Zone("Europe/Athens", iana="Europe/Athens")
+
+
+def athens_wall_clock(utc: pd.DatetimeIndex) -> np.ndarray:
+    """What an Athens clock showed at each UTC instant, as naive ns."""
+    return np.asarray(utc.tz_convert("Europe/Athens").tz_localize(None).asi8, dtype=np.int64)
+
+
+def test_athens_wall_clock_of_an_ordered_series_converts_back_across_both_dst_switches() -> None:
+    utc = pd.date_range("2019-03-30", "2019-11-01", freq="7min", tz="UTC").as_unit("ns")
+    got = local_to_utc(athens_wall_clock(utc), ATHENS)
+    np.testing.assert_array_equal(got, utc.asi8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=3000), max_size=6),
+    st.sampled_from(["5s", "97s", "13min"]),
+)
+def test_repeated_hour_is_resolved_by_order_whatever_the_chunking(
+    cuts: list[int], step: str
+) -> None:
+    # 2019-10-27 00:00 UTC: Athens clocks go back from 04:00 EEST to 03:00 EET
+    utc = pd.date_range("2019-10-26 22:00", "2019-10-27 02:00", freq=step, tz="UTC").as_unit("ns")
+    local = athens_wall_clock(utc)
+    clock = WallClock(ATHENS)
+    bounds = [0, *sorted(c for c in cuts if c < len(local)), len(local)]
+    parts = [clock.to_utc(local[a:b]) for a, b in itertools.pairwise(bounds)]
+    np.testing.assert_array_equal(np.concatenate(parts), utc.asi8)
+
+
+def test_ticks_sharing_a_time_in_the_repeated_hour_stay_on_its_first_pass() -> None:
+    local = np.array(
+        [ns(t) for t in ("2019-10-27 03:30", "2019-10-27 03:30", "2019-10-27 03:31")], np.int64
+    )
+    got = local_to_utc(local, ATHENS)
+    expected = [ns("2019-10-27 00:30"), ns("2019-10-27 00:30"), ns("2019-10-27 00:31")]
+    assert list(got) == expected
+
+
+def test_hourly_bars_repeating_the_hour_take_its_second_occurrence_across_chunks() -> None:
+    hours = ["2019-10-27 02:00", "2019-10-27 03:00", "2019-10-27 03:00", "2019-10-27 04:00"]
+    local = np.array([ns(h) for h in hours], dtype=np.int64)
+    clock = WallClock(ATHENS, ties_repeat=True)
+    got = [*clock.to_utc(local[:2]), *clock.to_utc(local[2:])]
+    assert got == [ns(f"2019-10-2{d}") for d in ("6 23:00", "7 00:00", "7 01:00", "7 02:00")]
+
+
+def test_a_time_the_spring_switch_skips_does_not_exist() -> None:
+    local = np.array([ns("2019-03-31 02:59"), ns("2019-03-31 03:30")], dtype=np.int64)
+    with pytest.raises(
+        ValueError,
+        match=r"^2019-03-31 03:30 does not exist in Europe/Athens: the clocks jumped from "
+        r"2019-03-31 03:00 to 2019-03-31 04:00$",
+    ):
+        local_to_utc(local, ATHENS)
 
 
 def test_fixed_offset_zone_subtracts_the_offset() -> None:

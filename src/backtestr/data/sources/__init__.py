@@ -6,15 +6,17 @@
 ...         store(chunk)
 ...     print(reader.stats)
 
-Formats (:data:`FORMATS`) are detected from the content; ``format=`` skips detection. Files may
-be plain, ``.gz`` or a single-member ``.zip``; Parquet is streamed by row group.
+Formats (:data:`FORMATS`) are detected from the content; ``format=`` insists on one (a file whose
+lines contradict it is refused). Files may be plain, ``.gz`` or a single-member ``.zip``; Parquet
+is streamed by row group.
 
 Conventions, so that every format means the same thing once read:
 
 * Timestamps come out as UTC ``int64`` nanoseconds. Naive timestamps are wall-clock times of the
   format's zone — UTC, except HistData (EST, UTC-5 all year) — or of ``tz=`` (an IANA zone, daylight
-  saving applied; repeated times take their first occurrence). Timestamps with an offset
-  (``Z``, ``+02:00``) are taken as written.
+  saving applied). The hour repeated when clocks go back is resolved by the file's order (first
+  occurrence until the times step back, then the second); a time skipped when clocks go forward
+  is an error. Timestamps with an offset (``Z``, ``+02:00``) are taken as written.
 * Columns are matched by header name (case-insensitive, aliases such as ``time``/``date``, MT's
   ``<BID>``); Dukascopy's ask-first order is therefore read right. Unknown columns are an error
   (a short list of known extras such as ``OpenInterest`` or ``<SPREAD>`` is ignored).

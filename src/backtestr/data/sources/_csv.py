@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from backtestr.data.sources._detect import CsvPlan
+from backtestr.data.sources._detect import CsvPlan, wrong_width
 from backtestr.data.sources._fastcsv import (
     KIND_CLOCK,
     KIND_DATE,
@@ -35,13 +35,13 @@ from backtestr.data.sources._fastcsv import (
 from backtestr.data.sources._opener import DECOMPRESSION_ERRORS, RawFile, _Stream
 from backtestr.data.sources._timestamps import (
     TIME_OF_DAY,
-    local_to_utc,
+    WallClock,
     parse_epoch,
     parse_timestamps,
 )
 from backtestr.data.validate import Location
 from backtestr.errors import DataFormatError
-from backtestr.model.arrays import F64, I64
+from backtestr.model.arrays import F64, I64, DataKind
 
 __all__ = ["RawChunk", "read_csv_chunks", "symbol_rows"]
 
@@ -83,6 +83,8 @@ def read_csv_chunks(
         block_bytes = max(1 << 10, min(block_bytes, raw.total_bytes * expansion))
         buffer = np.empty(block_bytes + _MAX_LINE_BYTES, dtype=np.uint8)  # not zero-filled
         view = memoryview(buffer)  # type: ignore[arg-type]
+        clock = WallClock(plan.zone, ties_repeat=plan.format.kind is DataKind.BARS)
+        disk_before = raw.progress(stream, consumed)
         while True:
             n = _fill(path, stream, view[:block_bytes], line)
             if n == 0:
@@ -95,9 +97,11 @@ def read_csv_chunks(
             block = view[:n]
             if line == 1 and plan.skip_lines == 0 and bytes(block[:3]) == b"\xef\xbb\xbf":
                 block = block[3:]
-            chunks, lines = _convert(path, block, line, plan, raw.progress(stream, consumed))
+            disk_after = raw.progress(stream, consumed)
+            chunks, lines = _convert(path, block, line, plan, clock, (disk_before, disk_after))
             yield from chunks
             line += lines
+            disk_before = disk_after
     finally:
         stream.close()
 
@@ -167,13 +171,24 @@ def _arrow_read(block: memoryview, plan: CsvPlan) -> pa.Table:
 
 
 def _convert(
-    path: Path, block: memoryview, first_line: int, plan: CsvPlan, disk_bytes: int
+    path: Path,
+    block: memoryview,
+    first_line: int,
+    plan: CsvPlan,
+    clock: WallClock,
+    disk: tuple[int, int],
 ) -> tuple[list[RawChunk], int]:
-    """Rows of one block (one or more chunks) and the number of physical lines it spans."""
+    """Rows of one block (one or more chunks) and the number of physical lines it spans.
+
+    ``disk`` is the on-disk position before and after the block; each chunk reports the part
+    of it that its own lines take, so progress advances as the block's pieces are consumed.
+    """
+    disk_before, disk_bytes = disk
     columns = {role: plan.column_names[index] for role, index in plan.roles.items()}
+    time_role = "date" if "date" in plan.roles else "time"
     fast = _fast_path(block, plan)
     if fast is not None:
-        pieces, zoned, lines = fast
+        pieces, zoned, lines, ends = fast
         numeric_roles = sorted(
             (index, role)
             for role, index in plan.roles.items()
@@ -181,11 +196,13 @@ def _convert(
         )
         chunks = []
         line = first_line
-        for ts, matrix in pieces:  # pieces parsed in parallel, each a run of whole lines
+        size = max(1, len(block))
+        for (ts, matrix), end in zip(pieces, ends, strict=True):  # each a run of whole lines
             values = {role: matrix[row] for row, (_, role) in enumerate(numeric_roles)}
             where = Location(path, line, columns)
-            utc = ts if zoned else local_to_utc(ts, plan.zone)
-            chunks.append(RawChunk(utc, values, [], where, disk_bytes))
+            utc = ts if zoned else to_utc(clock, ts, where, time_role)
+            done = disk_before + (disk_bytes - disk_before) * end // size
+            chunks.append(RawChunk(utc, values, [], where, done))
             line += len(ts)
         return chunks, lines
     lines = count_lines(np.frombuffer(block, dtype=np.uint8))
@@ -197,7 +214,6 @@ def _convert(
         _diagnose(path, bytes(block), first_line, plan, "rows do not match lines")
     names = {role: f"c{index}" for role, index in plan.roles.items()}
     where = Location(path, first_line, columns)
-    time_role = "date" if "date" in plan.roles else "time"
     blank = _blank_rows(table, names[time_role], [names[r] for r in plan.roles if r != time_role])
     if blank is not None:
         keep = ~blank
@@ -205,7 +221,7 @@ def _convert(
             return [], lines
         table = table.filter(pa.array(keep))
         where = Location(path, first_line, columns, np.flatnonzero(keep) + first_line)
-    ts = _timestamps(table, names, plan, where)
+    ts = _timestamps(table, names, plan, where, clock)
     values = {
         role: table[names[role]].to_numpy()
         for role in plan.roles
@@ -226,7 +242,7 @@ def symbol_rows(column: pa.ChunkedArray) -> list[tuple[str, int]]:
 
 def _fast_path(
     block: memoryview, plan: CsvPlan
-) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int, list[int]] | None:
     """The compiled tokenizer, for plain files with template timestamps (most files)."""
     if plan.time_layout is None or "symbol" in plan.roles or len(plan.delimiter) != 1:
         return None
@@ -267,7 +283,23 @@ def _blank_rows(table: pa.Table, time_name: str, others: list[str]) -> np.ndarra
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _timestamps(table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Location) -> I64:
+def to_utc(clock: WallClock, local_ns: I64, where: Location, role: str) -> I64:
+    """``clock.to_utc`` reporting a time that does not exist (spring forward) at its line."""
+
+    def fail(row: int, problem: str) -> NoReturn:
+        where.fail(
+            row,
+            role,
+            problem,
+            hint="Check --tz (the times may be in another zone, or already UTC), or fix the line",
+        )
+
+    return clock.to_utc(local_ns, fail)
+
+
+def _timestamps(
+    table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Location, clock: WallClock
+) -> I64:
     if plan.time_layout is None:
         ts, bad = parse_epoch(table[names["time"]], plan.epoch_multiplier or 1)
         if bad >= 0:
@@ -286,12 +318,14 @@ def _timestamps(table: pa.Table, names: dict[str, str], plan: CsvPlan, where: Lo
         )
     ts = parsed.ns
     if "clock" in plan.roles:
-        clock = parse_timestamps(table[names["clock"]], TIME_OF_DAY)
-        if clock.bad_row >= 0:
-            _bad_time(table, names["clock"], "clock", clock.bad_row, TIME_OF_DAY.pattern, where)
-        ts = ts + clock.ns
+        time_of_day = parse_timestamps(table[names["clock"]], TIME_OF_DAY)
+        if time_of_day.bad_row >= 0:
+            _bad_time(
+                table, names["clock"], "clock", time_of_day.bad_row, TIME_OF_DAY.pattern, where
+            )
+        ts = ts + time_of_day.ns
     if not parsed.zoned:
-        ts = local_to_utc(ts, plan.zone)
+        ts = to_utc(clock, ts, where, role)
     return ts
 
 
@@ -345,7 +379,7 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: 
             offset == len(pieces) - 2 and not pieces[-1].strip()
         )
         if len(fields) != expected:
-            _wrong_width(path, fields, text, line, plan, is_last)
+            raise wrong_width(path, fields, text, line, plan.column_names, plan.delimiter, is_last)
         for index in plan.numeric:
             value = fields[index]
             if value.strip() and not _NUMBER.match(value):
@@ -362,24 +396,3 @@ def _diagnose(path: Path, block: bytes, first_line: int, plan: CsvPlan, reason: 
         line=first_line,
         hint="Check the lines from here on",
     )
-
-
-def _wrong_width(
-    path: Path, fields: list[str], text: str, line: int, plan: CsvPlan, is_last: bool
-) -> NoReturn:
-    expected = len(plan.column_names)
-    if len(fields) < expected:
-        missing = plan.column_names[len(fields)]
-        problem = f"{len(fields)} field(s) instead of {expected}: column '{missing}' is missing"
-        column = missing
-    else:
-        problem = f"{len(fields)} fields instead of {expected}: extra field '{fields[expected]}'"
-        column = None
-    hint = "Fix or remove the line"
-    if is_last and len(fields) < expected:
-        hint = "The last line looks truncated (interrupted download or export): remove it"
-    others = [d for d in (",", ";", "\t", "|") if d != plan.delimiter and d in text]
-    if len(fields) == 1 and others:
-        problem += f"; the delimiter looks wrong (the line contains '{others[0]}')"
-        hint = "Use one delimiter throughout the file"
-    raise DataFormatError(path, problem, line=line, column=column, hint=hint)

@@ -41,6 +41,7 @@ __all__ = [
     "header_roles",
     "plan_csv",
     "side_from_name",
+    "wrong_width",
 ]
 
 SAMPLE_BYTES = 64 * 1024
@@ -83,12 +84,11 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     if not at_eof:
         cut = sample.rfind(b"\n")
         sample = sample[: cut + 1] if cut >= 0 else sample
-    if (nul := sample.find(b"\x00")) >= 0:
+    if _looks_binary(sample):  # a line number means nothing in binary content
         raise FormatDetectionError(
             path,
-            "the file looks binary (it holds NUL bytes) and is not Parquet, gzip or zip",
-            line=sample[:nul].count(b"\n") + 1,
-            hint="Point the import at a CSV, Parquet, .gz or .zip file. " + formats_tried(),
+            "the file looks binary: it is not text, and not Parquet, gzip or zip",
+            hint="Point the import at a CSV, Parquet, .gz or .zip file",
         )
     try:
         text = sample.decode("utf-8-sig")
@@ -96,7 +96,7 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
         line = sample[: error.start].count(b"\n") + 1
         raise FormatDetectionError(
             path,
-            "the file is not UTF-8 text (binary or another encoding)",
+            "the file is not UTF-8 text (another encoding?)",
             line=line,
             hint="Save the file as UTF-8 CSV, or point the import at a Parquet file",
         ) from error
@@ -121,6 +121,17 @@ def decode_sample(path: Path, sample: bytes, at_eof: bool) -> list[str]:
     return lines
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """NUL bytes, or more than 1 % control characters: no text file holds those."""
+    if b"\x00" in sample:
+        return True
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return control * 100 > len(sample)
+
+
 def side_from_name(path: Path) -> PriceSide | None:
     """``BID``/``ASK``/``MID`` as a separate word in the file name (``…_1H_ASK.csv``)."""
     found = {m.lower() for m in re.findall(r"(?<![a-z])(bid|ask|mid)(?![a-z])", path.name, re.I)}
@@ -131,42 +142,84 @@ def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter), [""])
 
 
-def _choose_delimiter(path: Path, lines: list[str], forced: str | None) -> str:
+def _choose_delimiter(
+    path: Path, lines: list[tuple[int, str]], forced: str | None
+) -> tuple[str, int | None]:
+    """The delimiter, and the index of the first line whose width differs (``None`` if none)."""
     candidates = (forced,) if forced else _DELIMITERS
+    texts = [text for _, text in lines]
     best: tuple[int, str] | None = None
     for delimiter in candidates:
-        counts = {len(_split(line, delimiter)) for line in lines}
+        counts = {len(_split(line, delimiter)) for line in texts}
         if len(counts) == 1 and (n := counts.pop()) > 1 and (best is None or n > best[0]):
             best = (n, delimiter)
     if best is not None:
-        return best[1]
-    present = [d for d in _DELIMITERS if d != forced and d in lines[0]]
+        return best[1], None
+    present = [d for d in _DELIMITERS if d != forced and d in texts[0]]
     if forced and present:
         raise FormatDetectionError(
             path,
-            f"expected {_DELIMITER_NAMES[forced]}-separated fields but line 1 splits into "
-            f"{len(_split(lines[0], forced))} field(s); the delimiter looks wrong (the lines "
-            f"contain '{present[0]}')",
-            line=1,
+            f"expected {_DELIMITER_NAMES[forced]}-separated fields but line {lines[0][0]} splits "
+            f"into {len(_split(texts[0], forced))} field(s); the delimiter looks wrong (the "
+            f"lines contain '{present[0]}')",
+            line=lines[0][0],
             hint="Check --format, or convert the file's delimiter",
         )
-    widths = [len(_split(line, candidates[0])) for line in lines]
+    widths = [len(_split(line, candidates[0])) for line in texts]
     if max(widths) <= 1:
         raise FormatDetectionError(
             path,
             "every line holds a single field; the delimiter looks wrong (expected ',', ';', "
             "tab or '|' between timestamp and prices)",
-            line=1,
+            line=lines[0][0],
             hint="Export the data as CSV with one column per field. " + formats_tried(),
         )
+    # the delimiter that splits most lines like the first one; the others are bad lines
+    ranked = []
+    for delimiter in candidates:
+        width = len(_split(texts[0], delimiter))
+        agree = sum(len(_split(line, delimiter)) == width for line in texts)
+        if width > 1:
+            ranked.append((agree, width, delimiter))
+    if ranked:
+        _, width, delimiter = max(ranked)
+        return delimiter, next(i for i, t in enumerate(texts) if len(_split(t, delimiter)) != width)
     first_bad = next(i for i, w in enumerate(widths) if w != widths[0])
     raise FormatDetectionError(
         path,
         f"lines differ in their number of fields ({widths[0]} on the first line, "
         f"{widths[first_bad]} here)",
-        line=first_bad + 1,
+        line=lines[first_bad][0],
         hint="Check that the file is one table with a fixed set of columns",
     )
+
+
+def wrong_width(
+    path: Path,
+    fields: list[str],
+    text: str,
+    line: int,
+    column_names: tuple[str, ...] | list[str],
+    delimiter: str,
+    is_last: bool,
+) -> DataFormatError:
+    """The error for a line with too few or too many fields, naming a likely cause."""
+    expected = len(column_names)
+    if len(fields) < expected:
+        missing = column_names[len(fields)]
+        problem = f"{len(fields)} field(s) instead of {expected}: column '{missing}' is missing"
+        column: str | None = missing
+    else:
+        problem = f"{len(fields)} fields instead of {expected}: extra field '{fields[expected]}'"
+        column = None
+    hint = "Fix or remove the line"
+    if is_last and len(fields) < expected:
+        hint = "The last line looks truncated (interrupted download or export): remove it"
+    others = [d for d in _DELIMITERS if d != delimiter and d in text]
+    if len(fields) == 1 and others:
+        problem += f"; the delimiter looks wrong (the line contains '{others[0]}')"
+        hint = "Use one delimiter throughout the file"
+    return DataFormatError(path, problem, line=line, column=column, hint=hint)
 
 
 def _looks_like_time(value: str) -> bool:
@@ -224,8 +277,17 @@ def header_roles(path: Path, names: list[str], line: int) -> dict[str, int]:
     return roles
 
 
-def _headerless(path: Path, fields: list[str], delimiter: str) -> tuple[str, dict[str, int]]:
+def _headerless(
+    path: Path, fields: list[str], delimiter: str, forced: str | None
+) -> tuple[str, dict[str, int]]:
     n = len(fields)
+    # a forced headerless format only needs the right number of fields (its times are checked
+    # by the timestamp detection that follows)
+    bar_names = ["time", "open", "high", "low", "close", "volume"]
+    if forced == "histdata-ticks" and n in (3, 4):
+        return forced, {r: i for i, r in enumerate(["time", "bid", "ask", "volume"][:n])}
+    if forced == "histdata-bars" and n in (5, 6):
+        return forced, {r: i for i, r in enumerate(bar_names[:n])}
     compact = next(layout for layout in LAYOUTS if layout.name == "compact")
     first = pa.array([fields[0]], type=pa.large_string())
     if parse_timestamps(first, compact).bad_row < 0 and " " in fields[0].strip():
@@ -332,15 +394,18 @@ def plan_csv(
     forced: str | None,
     tz: str | None,
     side: PriceSide | None,
+    at_eof: bool = False,
 ) -> CsvPlan:
-    """Work out how to read a text file from its first lines (already decoded)."""
+    """Work out how to read a text file from its first lines (decoded; all of them: ``at_eof``)."""
     skip = 0
     while skip < len(lines) and not lines[skip].strip():
         skip += 1
-    body = [line for line in lines[skip:] if line.strip()][:200]
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()][:200]
+    body = [line for _, line in numbered]
     if not body:
         raise DataFormatError(path, "the file holds no data lines", hint="Export the data again")
-    delimiter = _choose_delimiter(path, body[:50], _FIXED_DELIMITER.get(forced or ""))
+    head = numbered[:50]
+    delimiter, bad = _choose_delimiter(path, head, _FIXED_DELIMITER.get(forced or ""))
     first = _split(body[0], delimiter)
     all_numbers = all(_NUMBER.match(f) for f in first)
     has_header = not all_numbers and not (first[0].strip() and _looks_like_time(first[0]))
@@ -353,13 +418,17 @@ def plan_csv(
         mt_style = any(n.startswith("<") for n in names)
         name = None
     else:
-        name, roles = _headerless(path, first, delimiter)
+        name, roles = _headerless(path, first, delimiter, forced)
         names = [""] * len(first)
         for role, index in roles.items():
             names[index] = role
         names = [n or f"column{i + 1}" for i, n in enumerate(names)]
         rows = [_split(line, delimiter) for line in body]
         mt_style = name == "mt-bars"
+    if bad is not None:
+        line, text = head[bad]
+        is_last = at_eof and line == numbered[-1][0]
+        raise wrong_width(path, _split(text, delimiter), text, line, names, delimiter, is_last)
     kind, bidask = data_kind(path, roles, names, header_line)
     time_col = roles.get("time", roles.get("date", 0))
     values = [r[time_col] for r in rows if len(r) > time_col and r[time_col].strip()][:200]
@@ -372,12 +441,18 @@ def plan_csv(
         else:
             name = "generic-ticks" if kind is DataKind.TICKS else "generic-bars"
     if forced is not None and forced != name:
-        forced_format = FORMATS[forced]
-        if forced_format.kind is not kind or forced.startswith("parquet"):
+        # a generic format reads any file with a header; the others have a layout of their own
+        # (HistData's headerless EST lines, Dukascopy's dates …) that the file must have
+        if forced != f"generic-{kind.value}" or not has_header:
+            times = "epoch" if layout is None else layout.pattern.split("[")[0]
+            found = (
+                f"{'a header line' if has_header else 'no header'}, "
+                f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated, {times} times"
+            )
             raise FormatDetectionError(
                 path,
-                f"the file looks like {name} ({kind.value}), not {forced}",
-                line=header_line,
+                f"the file looks like {name} ({kind.value}: {found}), not {forced} "
+                f"({FORMATS[forced].description})",
                 hint=f"Drop --format to let the format be detected, or use --format {name}",
             )
         name = forced

@@ -163,11 +163,11 @@ def parse_block(
     separator: int,
     numeric: int,
     threads: int = 1,
-) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int] | None:
+) -> tuple[list[tuple[I64, npt.NDArray[np.float64]]], bool, int, list[int]] | None:
     """Parse a whole block of lines; ``None`` when the fast path cannot handle it.
 
     Returns ([(wall-clock or UTC ns, numeric values [column, row]) per piece of consecutive
-    lines], zoned, line count). The output
+    lines], zoned, line count, the byte offset where each piece ends). The output
     is sized from the line length of the block's head (no counting pass); if that estimate is too
     small, the lines are counted and the block parsed again. With ``threads`` > 1 a large block
     is cut at line ends into that many pieces parsed in parallel (the kernel releases the GIL).
@@ -199,7 +199,8 @@ def parse_block(
             (ts[first : first + parsed], values[:, first : first + parsed])
             for (parsed, _, _), first in zip(results, firsts, strict=True)
         ]
-        return out, zones == {1}, sum(parsed for parsed, _, _ in results)
+        piece_ends = [int(b) for _, b in pieces]
+        return out, zones == {1}, sum(parsed for parsed, _, _ in results), piece_ends
     return None
 
 

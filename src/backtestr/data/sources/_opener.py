@@ -19,6 +19,7 @@ __all__ = ["DECOMPRESSION_ERRORS", "RawFile", "open_raw"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive that is only its end-of-directory record
 _PARQUET_MAGIC = b"PAR1"
 
 DECOMPRESSION_ERRORS = (gzip.BadGzipFile, zlib.error, EOFError, zipfile.BadZipFile, OSError)
@@ -94,6 +95,10 @@ def open_raw(path: str | Path) -> RawFile:
         return RawFile(file, "gzip", total)
     if head.startswith(_PARQUET_MAGIC):
         return RawFile(file, "parquet", total)
+    if head.startswith(_EMPTY_ZIP_MAGIC):
+        raise DataFormatError(
+            file, "the zip archive is empty (it holds no file)", hint="Zip the data file again"
+        )
     if head.startswith(_ZIP_MAGIC):
         try:
             with zipfile.ZipFile(file) as archive:
@@ -106,6 +111,10 @@ def open_raw(path: str | Path) -> RawFile:
             raise DataFormatError(
                 file, f"the zip archive is corrupt ({error})", hint="Download the file again"
             ) from error
+        if not members:
+            raise DataFormatError(
+                file, "the zip archive is empty (it holds no file)", hint="Zip the data file again"
+            )
         if len(members) != 1:
             names = ", ".join(m.filename for m in members[:5]) or "none"
             raise DataFormatError(

@@ -9,14 +9,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backtestr.data.sources._csv import RawChunk, symbol_rows
+from backtestr.data.sources._csv import RawChunk, symbol_rows, to_utc
 from backtestr.data.sources._detect import CsvPlan, data_kind, header_roles, side_from_name
 from backtestr.data.sources._formats import FORMATS
 from backtestr.data.sources._timestamps import (
     LAYOUTS,
+    WallClock,
     Zone,
     epoch_multiplier,
-    local_to_utc,
     parse_epoch,
     parse_timestamps,
 )
@@ -83,11 +83,12 @@ def read_parquet_chunks(
     wanted = list(dict.fromkeys(columns.values()))
     total_rows = max(1, file.metadata.num_rows)
     row = 0
+    clock = WallClock(plan.zone, ties_repeat=plan.format.kind is DataKind.BARS)
     try:
         for batch in file.iter_batches(batch_size=chunk_rows, columns=wanted):
             where = Location(path, row + 1, columns, unit="row")
             table = pa.Table.from_batches([batch])
-            ts = _timestamps(table[columns["time"]], plan.zone, where)
+            ts = _timestamps(table[columns["time"]], clock, where)
             values = {
                 role: _floats(table[name], role, where)
                 for role, name in columns.items()
@@ -113,17 +114,17 @@ def _floats(column: pa.ChunkedArray, role: str, where: Location) -> np.ndarray:
     return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
+def _timestamps(column: pa.ChunkedArray, clock: WallClock, where: Location) -> I64:
     kind = column.type
     if column.null_count:
         row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
         where.fail(row, "time", "the timestamp is empty", hint="Fill or remove the row")
     if pa.types.is_timestamp(kind):
         values = column.cast(pa.timestamp("ns", kind.tz)).cast(pa.int64()).to_numpy()
-        return values if kind.tz else local_to_utc(values, zone)
+        return values if kind.tz else to_utc(clock, values, where, "time")
     if pa.types.is_date(kind):
         values = column.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy()
-        return local_to_utc(values, zone)
+        return to_utc(clock, values, where, "time")
     if pa.types.is_integer(kind):
         raw: I64 = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
         unit = epoch_multiplier(str(int(raw[0]))) if len(raw) else 1
@@ -140,7 +141,7 @@ def _timestamps(column: pa.ChunkedArray, zone: Zone, where: Location) -> I64:
                         f"cannot parse timestamp '{column[parsed.bad_row].as_py()}' "
                         f"(expected {layout.pattern})",
                     )
-                return parsed.ns if parsed.zoned else local_to_utc(parsed.ns, zone)
+                return parsed.ns if parsed.zoned else to_utc(clock, parsed.ns, where, "time")
         first = str(sample[0].as_py()) if len(sample) else ""
         ns, bad = parse_epoch(column, epoch_multiplier(first))
         if bad < 0:

@@ -35,6 +35,9 @@ __all__ = ["Chunk", "MarketFileReader", "ReadStats", "open_market_file"]
 Chunk = TickArrays | dict[PriceSide, BarArrays]
 NS_PER_SECOND = 1_000_000_000
 TICK_GAP_NS = 30 * 60 * NS_PER_SECOND
+# text read and parsed at a time: small enough that progress moves steadily (each block's pieces
+# report as they are consumed), large enough that per-block overhead does not show
+_MAX_BLOCK_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,7 @@ class MarketFileReader:
 
     def _block_bytes(self, chunk_rows: int) -> int:
         per_line = 16 + 12 * len(self._plan.column_names)  # a generous estimate of a line's size
-        return int(min(256 << 20, max(1 << 10, chunk_rows * per_line)))
+        return int(min(_MAX_BLOCK_BYTES, max(1 << 10, chunk_rows * per_line)))
 
     def _detect_timeframe(self) -> None:
         if self.format.kind is not DataKind.BARS:
@@ -361,13 +364,15 @@ class MarketFileReader:
         except DataFormatError:
             complete = False
         count = f"{total:,}" if complete else f"at least {total:,}"
+        noun = "crossed quote" if total == 1 else "crossed quotes"
         raw.where.fail(
             row,
             "bid",
             f"bid {bid[row]:g} is above ask {ask[row]:g} (a crossed quote); the file has "
-            f"{count} crossed quotes",
-            hint="Pass crossed=keep, drop or repair (--crossed keep|drop|repair): keep imports "
-            "them unchanged, drop leaves them out, repair sets bid and ask to their mid",
+            f"{count} {noun}",
+            hint="Choose what to do with them: --crossed keep|drop|repair on the command line, "
+            'crossed="keep"|"drop"|"repair" in Python (keep imports them unchanged, drop leaves '
+            "them out, repair sets bid and ask to their mid)",
         )
 
     def _bars(self, raw: RawChunk, state: _Progress) -> dict[PriceSide, BarArrays] | None:
@@ -418,7 +423,9 @@ def open_market_file(
         The instrument the file holds; a file name or symbol column naming another FX pair, or a
         price level impossible for the pair (a JPY level for EURUSD), is rejected.
     format
-        One of :data:`FORMATS` to skip detection (e.g. ``"mt-bars"``).
+        One of :data:`FORMATS` (e.g. ``"mt-bars"``): the file must have that format's layout
+        (a file whose lines contradict it is refused); a ``generic-…`` format reads any file
+        with a header, and a forced HistData format reads headerless lines of its width.
     tz
         IANA zone of naive timestamps (e.g. ``"Europe/Athens"`` for an MT server), overriding
         the format's default (UTC; HistData: EST without daylight saving). Timestamps that carry
@@ -477,7 +484,7 @@ def open_market_file(
         finally:
             stream.close()
         lines = decode_sample(file, sample, at_eof)
-        plan = plan_csv(file, lines, forced=format, tz=tz, side=side)
+        plan = plan_csv(file, lines, forced=format, tz=tz, side=side, at_eof=at_eof)
     reader = MarketFileReader(
         file, raw, plan, symbol=symbol, crossed=crossed, chunk_rows=chunk_rows
     )

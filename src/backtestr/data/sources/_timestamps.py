@@ -9,7 +9,9 @@ zone, converted to UTC vectorised (:func:`local_to_utc`) with daylight saving ha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +24,7 @@ from backtestr.model.arrays import I64
 __all__ = [
     "LAYOUTS",
     "DateLayout",
+    "WallClock",
     "Zone",
     "local_to_utc",
     "parse_epoch",
@@ -346,26 +349,100 @@ def _transitions(zone: ZoneInfo, start_s: int, end_s: int) -> tuple[I64, I64]:
     return np.asarray(instants, dtype=np.int64) * NS_PER_SECOND, np.asarray(offsets, np.int64)
 
 
-def local_to_utc(local_ns: I64, zone: Zone) -> I64:
-    """Convert wall-clock ns of ``zone`` to UTC ns, vectorised.
+class WallClock:
+    """Converts a file's naive wall-clock times to UTC ns, chunk after chunk, in file order.
 
-    Times repeated when clocks go back resolve to their first occurrence (``fold=0``); times
-    skipped when clocks go forward are shifted forward by the gap.
+    Times repeated when the clocks go back (autumn) are resolved by the file's order: a row takes
+    the first occurrence until the times step back inside the repeated span, and the second
+    occurrence from there until the span is left, so an ordered file stays ordered in UTC. With
+    ``ties_repeat`` (bar files, whose timestamps are unique) a repeated timestamp counts as a
+    step back too; ticks may share a timestamp, so for them only a strict step back does. The
+    state carries across chunks. Times skipped when the clocks go forward (spring) do not exist:
+    ``fail(row, problem)`` is called for the first one.
     """
-    if zone.fixed_offset_ns is not None:
-        return local_ns - zone.fixed_offset_ns if zone.fixed_offset_ns else local_ns
-    if len(local_ns) == 0:
-        return local_ns
-    info = ZoneInfo(zone.iana or "UTC")
-    start_s = int(local_ns.min() // NS_PER_SECOND) - 2 * 86_400
-    end_s = int(local_ns.max() // NS_PER_SECOND) + 2 * 86_400
-    instants, offsets = _transitions(info, start_s, end_s)
-    local_starts = instants + offsets
-    local_starts[0] = np.iinfo(np.int64).min
-    index = np.searchsorted(local_starts, local_ns, side="right") - 1
-    utc = local_ns - offsets[index]
-    if len(instants) > 1:
+
+    def __init__(self, zone: Zone, *, ties_repeat: bool = False) -> None:
+        self.zone = zone
+        self.ties_repeat = ties_repeat
+        self._last_local: int | None = None
+        self._last_window = _NO_WINDOW  # transition instant of the previous row's repeated span
+        self._last_second = False  # the previous row took the second occurrence
+
+    def to_utc(self, local_ns: I64, fail: Callable[[int, str], NoReturn] | None = None) -> I64:
+        """UTC ns of ``local_ns``, the next rows of the file."""
+        zone = self.zone
+        if zone.fixed_offset_ns is not None:
+            return local_ns - zone.fixed_offset_ns if zone.fixed_offset_ns else local_ns
+        n = len(local_ns)
+        if n == 0:
+            return local_ns
+        info = ZoneInfo(zone.iana or "UTC")
+        low, high = int(local_ns.min()), int(local_ns.max())
+        if self._last_local is not None:
+            low, high = min(low, self._last_local), max(high, self._last_local)
+        instants, offsets = _transitions(
+            info, low // NS_PER_SECOND - 2 * 86_400, high // NS_PER_SECOND + 2 * 86_400
+        )
+        local_starts = instants + offsets
+        local_starts[0] = np.iinfo(np.int64).min
+        index = np.searchsorted(local_starts, local_ns, side="right") - 1
+        utc = local_ns - offsets[index]
+        if len(instants) == 1:
+            self._remember(local_ns, np.full(n, _NO_WINDOW), False)
+            return utc
+        following = np.minimum(index + 1, len(instants) - 1)
+        skipped = (index + 1 < len(instants)) & (local_ns >= instants[following] + offsets[index])
+        if skipped.any():
+            row = int(np.argmax(skipped))
+            k = int(following[row])
+            problem = (
+                f"{_text(int(local_ns[row]))} does not exist in {zone.iana}: the clocks jumped "
+                f"from {_text(int(instants[k] + offsets[k - 1]))} to "
+                f"{_text(int(instants[k] + offsets[k]))}"
+            )
+            if fail is not None:
+                fail(row, problem)
+            raise ValueError(problem)
         previous = np.maximum(index - 1, 0)
-        ambiguous = (index > 0) & (local_ns < instants[index] + offsets[previous])
-        utc = np.where(ambiguous, local_ns - offsets[previous], utc)
-    return utc
+        repeated = (index > 0) & (local_ns < instants[index] + offsets[previous])
+        if not repeated.any():
+            self._remember(local_ns, np.full(n, _NO_WINDOW), False)
+            return utc
+        window = np.where(repeated, instants[index], _NO_WINDOW)
+        before_window = np.concatenate(([self._last_window], window[:-1]))
+        before_local = np.concatenate(([self._last_local or 0], local_ns[:-1]))
+        same_span = repeated & (window == before_window)
+        if self.ties_repeat:
+            back = same_span & (local_ns <= before_local)
+        else:
+            back = same_span & (local_ns < before_local)
+        back[0] |= bool(same_span[0]) and self._last_second
+        rows = np.arange(n)
+        last_back = np.maximum.accumulate(np.where(back, rows, -1))
+        last_start = np.maximum.accumulate(np.where(repeated & ~same_span, rows, -1))
+        second = repeated & (last_back > last_start)
+        utc = np.where(repeated & ~second, local_ns - offsets[previous], utc)
+        self._remember(local_ns, window, bool(second[-1]))
+        return utc
+
+    def _remember(self, local_ns: I64, window: I64, second: bool) -> None:
+        self._last_local = int(local_ns[-1])
+        self._last_window = int(window[-1])
+        self._last_second = second
+
+
+_NO_WINDOW = np.iinfo(np.int64).min
+
+
+def _text(ns: int) -> str:
+    text = str(np.datetime64(ns, "ns")).replace("T", " ")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text[:-3] if text.endswith(":00") and text.count(":") == 2 else text
+
+
+def local_to_utc(local_ns: I64, zone: Zone) -> I64:
+    """Convert wall-clock ns of ``zone`` to UTC ns, vectorised, as one ordered run of rows.
+
+    See :class:`WallClock` for repeated times; a time that does not exist raises ValueError.
+    """
+    return WallClock(zone).to_utc(local_ns)
