@@ -80,7 +80,11 @@ def test_rerunning_gives_the_same_numbers(
             cli(home, "run", str(strategy), "--symbol", "EURUSD", "--mode", "ticks", "--json") == 0
         )
         payload = json.loads(capsys.readouterr().out)
-        results.append({k: v for k, v in payload.items() if k not in ("run_id", "saved_to")})
+        report = Path(payload["report"]).read_text(encoding="utf-8")
+        assert "data:image/png;base64" in report  # the equity chart, embedded
+        assert "Sharpe ratio" in report
+        where = ("run_id", "saved_to", "report")  # locations, not results
+        results.append({k: v for k, v in payload.items() if k not in where})
     assert results[0] == results[1]
 
 

@@ -27,9 +27,9 @@ from backtestr.report import plot_bars, save_figure
 DEMO_SYMBOL = "EURUSD"
 
 
-def _run_moving_average_cross(store: Store) -> None:
+def _run_moving_average_cross(store: Store, charts: Path) -> None:
     """Backtest the shipped moving-average cross on the sample's M1 bars and print the result."""
-    from backtestr.cli.run import save_result, stats_table
+    from backtestr.cli.run import save_result, stats_table, write_run_report
     from backtestr.engine import EngineSettings, parse_commission
     from backtestr.strategy import Backtest, StrategySource
     from backtestr.strategy.feed import market_from_store
@@ -54,6 +54,8 @@ def _run_moving_average_cross(store: Store) -> None:
     if not any(row.run_id == run_id for row in store.list_runs()):
         save_result(store, run_id, result)
         console.print(f"Saved run {run_id}.")
+    report = write_run_report(charts, result, title=f"Moving-average cross 10/20 on {DEMO_SYMBOL}")
+    console.print(f"Report: {report} (equity chart: {charts / 'equity.png'})")
 
 
 def write_ticks_csv(ticks: TickArrays, path: Path) -> None:
@@ -135,7 +137,7 @@ def demo(ctx: click.Context, weeks: int, seed: int, out: str | None) -> None:
                 charts / f"{DEMO_SYMBOL}_H1.png",
             )
             console.print(f"Chart: {chart}")
-            _run_moving_average_cross(store)
+            _run_moving_average_cross(store, charts)
         where = "a temporary home (deleted now)" if temporary_home else str(store_home)
         console.print(f"Demo finished in {where}.")
     finally:

@@ -24,6 +24,7 @@ from backtestr.engine import (
     parse_slippage,
 )
 from backtestr.errors import ConfigError
+from backtestr.report import plot_equity, save_figure, write_html_report
 from backtestr.strategy import Backtest, load_strategy, parse_param_overrides
 from backtestr.strategy.feed import market_from_store
 
@@ -136,12 +137,29 @@ def run_command(
                 result = backtest.run(lambda done, total: progress("run", done, total))
         run_id = _run_id(store, strategy_file, result)
         folder = save_result(store, run_id, result)
+    report = write_run_report(folder, result, title=f"{strategy_file.name} on {symbol}")
     if as_json:
-        payload = {"run_id": run_id, "saved_to": str(folder), **result.stats.to_dict()}
+        payload = {
+            "run_id": run_id,
+            "saved_to": str(folder),
+            "report": str(report),
+            **result.stats.to_dict(),
+        }
         click.echo(json.dumps(payload, indent=2, allow_nan=False))
         return
     console.print(stats_table(result.stats.to_dict(), title=f"{strategy_file.name} on {symbol}"))
     console.print(f"Saved run [bold]{run_id}[/bold] in {folder}")
+    console.print(f"Report (statistics, equity and drawdown chart, trades): {report}")
+
+
+def write_run_report(folder: Path, result: RunResult, *, title: str) -> Path:
+    """A self-contained HTML report (equity and drawdown chart, statistics, trades) and the
+    equity chart as PNG, next to the saved run."""
+    equity = result.equity["equity"]
+    save_figure(plot_equity(equity, trades=result.trades, title=title), folder / "equity.png")
+    return write_html_report(
+        folder / "report.html", result.stats, equity, result.trades, title=title
+    )
 
 
 def save_result(store: Store, run_id: str, result: RunResult) -> Path:
