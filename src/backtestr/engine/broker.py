@@ -267,7 +267,8 @@ class Broker:
         while True:
             best: Order | None = None
             best_key: tuple[int, int] = (NEVER, 0)
-            for order in self._all_pending():
+            pending = self._all_pending() if self._stop_outs else self.pending.values()
+            for order in pending:
                 self._schedule(order, step)
                 k = order.trigger_k
                 book = self.books[order.symbol]
@@ -621,14 +622,15 @@ class Broker:
             # short, in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
             carry = p.short_units if net > 0 else p.long_units
             trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
+            # most stop-out levels are never reached: skip building their order
+            if book.extremes.stop_unreachable(first, net < 0, trigger):
+                continue
             order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
             order.stop_price = trigger
             order.stop_out = True
             order.id = -1
-            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
             order.active_from = order.scanned_to = order.cross_from = first
-            if book.extremes.unreachable(order):
-                continue
             book.stop_out = order
             self._stop_outs.append(order)
 
