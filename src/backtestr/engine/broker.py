@@ -174,11 +174,13 @@ class Broker:
 
     def _schedule(self, order: Order, step: int) -> None:
         """Scan the order's quotes at least through ``step`` unless it already triggered."""
+        if order.trigger_k >= 0:  # already triggered (its quote path is built)
+            return
         book = self.books[order.symbol]
         path = book.path
         n = len(path)
         needed = int(book.step_end[step]) if step < len(book.step_end) else n
-        if order.trigger_k >= 0 or order.scanned_to >= min(needed, n):
+        if order.scanned_to >= min(needed, n):
             return
         order.event_step = -1
         order_type = order.type
@@ -225,8 +227,13 @@ class Broker:
         if order.event_step >= 0:
             return order.event_step
         book = self.books[order.symbol]
-        if order.trigger_k >= 0:
-            step = book.step_of(order.trigger_k)
+        k = order.trigger_k
+        if k >= 0:
+            # usually the next step (a market order): check it before a binary search
+            step_end = book.step_end
+            step = self.step + 1
+            if not (0 < step < len(step_end) and step_end[step - 1] <= k < step_end[step]):
+                step = book.step_of(k)
         elif order.scanned_to >= len(book.path):
             step = NEVER
         else:
