@@ -139,7 +139,10 @@ class Engine:
             quotes = self._quote_builder(symbol)
             bars = feed.bars
             self._bars[(symbol, self.timeframe)] = bars
-            index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
+            if bars.ts_ns is self.clock.open_ns:  # the only symbol: its bars are the clock
+                index = np.arange(len(bars.ts_ns))
+            else:
+                index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
             self._ends[(symbol, self.timeframe)] = (index + 1).tolist()
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
