@@ -7,15 +7,24 @@ Three comparisons (issue 3, section 6), each on the same bars:
    (``self.I(SMA, ...)`` + ``crossover``);
 3. precomputed indicators (``self.I`` in both), read per bar.
 
+The synthetic random walk trades far more often than real M1 prices do (the SMA cross turns
+about every 36 bars), which makes fills weigh more than they would in practice; so the seed and
+the indicator strategies are also run on real FXCM GBPUSD M1 bid bars (one month, 30 117 bars,
+repeated end to end to the same length, each copy rescaled to start at the previous close).
+That case is skipped when the real data (``BACKTESTR_REAL_DATA`` or ``<repo>/../shared/data/real``)
+is absent.
+
 Usage: ``./dev bench engine_bars [--bars 1000000] [--repeat 1]``. Prints bars/s and ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -124,6 +133,29 @@ def make_bars(n: int, seed: int = 1) -> BarArrays:
     return BarArrays.from_ohlc(ts.astype(np.int64), open_, high, low, close, np.ones(n))
 
 
+def real_data_dir() -> Path:
+    env = os.environ.get("BACKTESTR_REAL_DATA")
+    return (
+        Path(env)
+        if env
+        else Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
+    )
+
+
+def real_bars(n: int) -> BarArrays | None:
+    """FXCM GBPUSD M1 bid bars repeated to ``n`` bars, on the same weekday clock as make_bars."""
+    path = real_data_dir() / "nautilus_fx" / "fxcm_gbpusd-m1-bid-2012.csv"
+    if not path.exists():
+        return None
+    month = pd.read_csv(path)[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
+    copies = -(-n // len(month))
+    # each copy is rescaled so that it opens where the previous one closed: no jumps
+    scale = np.cumprod(np.r_[1.0, np.full(copies - 1, month[-1, 3] / month[0, 0])])
+    ohlc = (month[None, :, :] * scale[:, None, None]).reshape(-1, 4)[:n]
+    ts = make_bars(n).ts_ns
+    return BarArrays.from_ohlc(ts, ohlc[:, 0], ohlc[:, 1], ohlc[:, 2], ohlc[:, 3], np.ones(n))
+
+
 def peer_frame(bars: BarArrays) -> pd.DataFrame:
     index = pd.DatetimeIndex(pd.to_datetime(bars.ts_ns, utc=True)).tz_localize(None)
     return pd.DataFrame(
@@ -170,16 +202,24 @@ def main() -> None:
         ("seed SMA 10/20 vs idiomatic SmaCross", SEED, PeerSmaCross, 3.0),
         ("precomputed indicators", INDICATORS, PeerIndicators, 10.0),
     ]
+    real = real_bars(args.bars)
+    runs = [(name, source, peer, target, bars, frame) for name, source, peer, target in cases]
+    if real is None:
+        print(f"(real data not found in {real_data_dir()}: real GBPUSD cases skipped)")
+    else:
+        real_frame = peer_frame(real)
+        for name, source, peer, target in cases[1:]:
+            runs.append((f"{name} [real GBPUSD]", source, peer, target, real, real_frame))
     print(f"{args.bars:,} M1 bars; best of {args.repeat}")
-    for name, source, peer, target in cases:
-        our_time, result = timed(ours(source, bars), args.repeat)
-        their_time, their_stats = timed(theirs(peer, frame), args.repeat)
+    for name, source, peer, target, data, data_frame in runs:
+        our_time, result = timed(ours(source, data), args.repeat)
+        their_time, their_stats = timed(theirs(peer, data_frame), args.repeat)
         trades = result.stats.total_trades  # type: ignore[attr-defined]
         their_trades = their_stats["# Trades"]  # type: ignore[index]
         ratio = their_time / our_time
         verdict = "OK" if ratio >= target else "BELOW TARGET"
         print(
-            f"{name:40s} ours {args.bars / our_time:12,.0f} bars/s ({our_time:6.2f} s, "
+            f"{name:55s} ours {args.bars / our_time:12,.0f} bars/s ({our_time:6.2f} s, "
             f"{trades} trades) | backtesting.py {args.bars / their_time:10,.0f} bars/s "
             f"({their_time:6.2f} s, {their_trades} trades) | x{ratio:5.1f} "
             f"(target x{target:g}) {verdict}"

@@ -51,9 +51,16 @@ class Extremes:
                 return bool(self.min_ask[block] > order.limit_price)
             return bool(self.max_bid[block] < order.limit_price)
         # stops and stop-limits trigger on their stop level first
-        if order.is_buy:
-            return bool(self.max_ask[block] < order.stop_price)
-        return bool(self.min_bid[block] > order.stop_price)
+        return self.stop_unreachable(order.scanned_to, order.is_buy, order.stop_price)
+
+    def stop_unreachable(self, k: int, is_buy: bool, stop_price: float) -> bool:
+        """True when a stop at ``stop_price`` is beyond every price from quote ``k`` on."""
+        block = k // self.BLOCK
+        if block >= len(self.min_bid):
+            return True
+        if is_buy:
+            return bool(self.max_ask[block] < stop_price)
+        return bool(self.min_bid[block] > stop_price)
 
 
 @dataclass(slots=True, eq=False)

@@ -174,11 +174,13 @@ class Broker:
 
     def _schedule(self, order: Order, step: int) -> None:
         """Scan the order's quotes at least through ``step`` unless it already triggered."""
+        if order.trigger_k >= 0:  # already triggered (its quote path is built)
+            return
         book = self.books[order.symbol]
         path = book.path
         n = len(path)
         needed = int(book.step_end[step]) if step < len(book.step_end) else n
-        if order.trigger_k >= 0 or order.scanned_to >= min(needed, n):
+        if order.scanned_to >= min(needed, n):
             return
         order.event_step = -1
         order_type = order.type
@@ -225,8 +227,13 @@ class Broker:
         if order.event_step >= 0:
             return order.event_step
         book = self.books[order.symbol]
-        if order.trigger_k >= 0:
-            step = book.step_of(order.trigger_k)
+        k = order.trigger_k
+        if k >= 0:
+            # usually the next step (a market order): check it before a binary search
+            step_end = book.step_end
+            step = self.step + 1
+            if not (0 < step < len(step_end) and step_end[step - 1] <= k < step_end[step]):
+                step = book.step_of(k)
         elif order.scanned_to >= len(book.path):
             step = NEVER
         else:
@@ -267,7 +274,8 @@ class Broker:
         while True:
             best: Order | None = None
             best_key: tuple[int, int] = (NEVER, 0)
-            for order in self._all_pending():
+            pending = self._all_pending() if self._stop_outs else self.pending.values()
+            for order in pending:
                 self._schedule(order, step)
                 k = order.trigger_k
                 book = self.books[order.symbol]
@@ -621,14 +629,15 @@ class Broker:
             # short, in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
             carry = p.short_units if net > 0 else p.long_units
             trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
+            # most stop-out levels are never reached: skip building their order
+            if book.extremes.stop_unreachable(first, net < 0, trigger):
+                continue
             order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
             order.stop_price = trigger
             order.stop_out = True
             order.id = -1
-            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
             order.active_from = order.scanned_to = order.cross_from = first
-            if book.extremes.unreachable(order):
-                continue
             book.stop_out = order
             self._stop_outs.append(order)
 

@@ -139,7 +139,10 @@ class Engine:
             quotes = self._quote_builder(symbol)
             bars = feed.bars
             self._bars[(symbol, self.timeframe)] = bars
-            index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
+            if bars.ts_ns is self.clock.open_ns:  # the only symbol: its bars are the clock
+                index = np.arange(len(bars.ts_ns))
+            else:
+                index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
             self._ends[(symbol, self.timeframe)] = (index + 1).tolist()
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
@@ -339,22 +342,46 @@ class Engine:
         if trailing_stop_pips is not None and kind is OrderType.MARKET and closes_trade is not None:
             kind = OrderType.TRAILING_STOP
             trail = trailing_stop_pips * instrument.pip_size
+        now_ns = int(self.clock.close_ns[self.step])
         expiry = NEVER
         if tif is TimeInForce.DAY:
             roll = self.broker.rollover_ns
-            position = int(np.searchsorted(roll, self.now_ns, side="right"))
+            position = int(np.searchsorted(roll, now_ns, side="right"))
             expiry = int(roll[position]) if position < len(roll) else NEVER
         elif tif is TimeInForce.GTD:
             if expire_ns is None:
                 raise ConfigError("time_in_force='gtd' needs an expiry time (expire=...)")
             expiry = expire_ns
+        if (
+            kind is OrderType.MARKET
+            and stop_loss is None
+            and take_profit is None
+            and stop_loss_pips is None
+            and take_profit_pips is None
+            and trailing_stop_pips is None
+        ):
+            # the common plain market order: every price field keeps its NaN default
+            order = Order(
+                0,
+                symbol,
+                float(units),
+                kind,
+                now_ns,
+                time_in_force=tif,
+                expire_ns=expiry,
+                closes_trade=closes_trade,
+                reduce_first=reduce_first,
+                tag=tag,
+            )
+            self.broker.step = self.step
+            return self.broker.submit(order, now_ns, immediate=self.settings.trade_on_close)
         nan = math.nan
         order = Order(
             id=0,
             symbol=symbol,
             units=float(units),
             type=kind,
-            created_ns=self.now_ns,
+            created_ns=now_ns,
             limit_price=nan if limit_price is None else float(limit_price),
             stop_price=nan if stop_price is None else float(stop_price),
             trail_distance=trail,
@@ -375,7 +402,7 @@ class Engine:
         )
         self.broker.step = self.step
         immediate = self.settings.trade_on_close and kind is OrderType.MARKET
-        return self.broker.submit(order, self.now_ns, immediate=immediate)
+        return self.broker.submit(order, now_ns, immediate=immediate)
 
     def cancel_order(self, order: Order | int) -> None:
         order_id = order if isinstance(order, int) else order.id

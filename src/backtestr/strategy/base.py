@@ -161,11 +161,14 @@ class Strategy:
         """Order what it takes to hold a notional of ``value`` (account currency)."""
         engine = self._engine
         current = engine.position(symbol).units + engine.pending_market_units(symbol)
+        if value == 0 and not current:
+            return None
+        units = -current if value == 0 else engine.units_for_value(symbol, value) - current
+        if not kwargs and type(self).order is Strategy.order:
+            # a plain market order: what order() would do with no options, one call shorter
+            return engine.place_order(symbol, float(units), reduce_first=True)
         kwargs.setdefault("reduce_first", True)
-        if value == 0:
-            return self.order(symbol, -current, **kwargs) if current else None
-        target = engine.units_for_value(symbol, value)
-        return self.order(symbol, target - current, **kwargs)
+        return self.order(symbol, units, **kwargs)
 
     def order_target_percent(self, symbol: str, percent: float, **kwargs: Any) -> Order | None:
         """Order what it takes to hold a notional of ``percent`` (fraction) of equity."""
