@@ -5,6 +5,7 @@ from pathlib import Path
 from backtestr.app.paths import resolve_home
 from backtestr.data.export import bars_to_frame
 from backtestr.data.store import Store
+from backtestr.engine import EngineSettings, MarketData, RunResult, SymbolFeed
 from backtestr.errors import (
     BacktestrError,
     ConfigError,
@@ -21,6 +22,7 @@ from backtestr.model import (
     TradingDay,
     fx_instrument,
 )
+from backtestr.strategy import Backtest, Strategy, market_from_bars, run
 
 
 def open_store(home: str | Path | None = None) -> Store:
@@ -37,19 +39,27 @@ def open_store(home: str | Path | None = None) -> Store:
 
 
 __all__ = [
+    "Backtest",
     "BacktestrError",
     "BarArrays",
     "ConfigError",
     "DataError",
     "DataFormatError",
+    "EngineSettings",
     "Instrument",
+    "MarketData",
     "NoDataError",
     "PriceSide",
+    "RunResult",
     "Store",
+    "Strategy",
+    "SymbolFeed",
     "TickArrays",
     "Timeframe",
     "TradingDay",
     "bars_to_frame",
     "fx_instrument",
+    "market_from_bars",
     "open_store",
+    "run",
 ]

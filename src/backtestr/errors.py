@@ -116,7 +116,15 @@ class ConfigError(BacktestrError):
 
 
 class StrategyError(BacktestrError):
-    """User strategy code failed; reported with the line in the user's own file."""
+    """User strategy code failed; reported with the line in the user's own file.
+
+    ``path`` and ``line`` (1-based) locate the failing line of the strategy when known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
 
 
 class UpdateError(BacktestrError):

@@ -27,6 +27,35 @@ from backtestr.report import plot_bars, save_figure
 DEMO_SYMBOL = "EURUSD"
 
 
+def _run_moving_average_cross(store: Store) -> None:
+    """Backtest the shipped moving-average cross on the sample's M1 bars and print the result."""
+    from backtestr.cli.run import save_result, stats_table
+    from backtestr.engine import EngineSettings, parse_commission
+    from backtestr.strategy import Backtest, StrategySource
+    from backtestr.strategy.feed import market_from_store
+    from backtestr.strategy.samples import MOVING_AVERAGE_CROSS
+
+    source = StrategySource(
+        MOVING_AVERAGE_CROSS, "<moving-average cross>", {"fast": 10, "slow": 20}
+    )
+    settings = EngineSettings(cash=100_000.0, leverage=30.0, commission=parse_commission("3.5/lot"))
+    market = market_from_store(store, [DEMO_SYMBOL], "M1")
+    with ProgressBars("Backtesting the moving-average cross") as progress:
+        result = Backtest(source, market, settings).run(
+            lambda done, total: progress("run", done, total)
+        )
+    console.print(
+        stats_table(
+            result.stats.to_dict(),
+            title=f"Moving-average cross 10/20 on {DEMO_SYMBOL} M1 (3.5/lot per side, 1:30)",
+        )
+    )
+    run_id = "demo-moving-average-cross"
+    if not any(row.run_id == run_id for row in store.list_runs()):
+        save_result(store, run_id, result)
+        console.print(f"Saved run {run_id}.")
+
+
 def write_ticks_csv(ticks: TickArrays, path: Path) -> None:
     """Write ticks as a generic CSV (``timestamp,bid,ask,bid_volume,ask_volume``, ISO UTC)."""
     # written as `2024-01-07 22:00:10.123Z`: ISO-8601 / RFC 3339 with milliseconds
@@ -106,6 +135,7 @@ def demo(ctx: click.Context, weeks: int, seed: int, out: str | None) -> None:
                 charts / f"{DEMO_SYMBOL}_H1.png",
             )
             console.print(f"Chart: {chart}")
+            _run_moving_average_cross(store)
         where = "a temporary home (deleted now)" if temporary_home else str(store_home)
         console.print(f"Demo finished in {where}.")
     finally:

@@ -1,0 +1,190 @@
+"""Engine speed on M1 bars against backtesting.py 0.6.6, measured in the same run.
+
+Three comparisons (issue 3, section 6), each on the same bars:
+
+1. overhead per bar: a strategy that does nothing (``handle_data`` / ``next`` empty);
+2. the seed SMA(10)/SMA(20) strategy, unchanged, against backtesting.py's idiomatic SmaCross
+   (``self.I(SMA, ...)`` + ``crossover``);
+3. precomputed indicators (``self.I`` in both), read per bar.
+
+Usage: ``./dev bench engine_bars [--bars 1000000] [--repeat 1]``. Prints bars/s and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from backtesting import Backtest as PeerBacktest
+from backtesting import Strategy as PeerStrategy
+from backtesting.lib import crossover
+from backtesting.test import SMA
+
+from backtestr.engine import EngineSettings, MarketData, SymbolFeed
+from backtestr.model import BarArrays, Timeframe, fx_instrument
+from backtestr.strategy import Backtest
+
+SEED = """\
+def initialize(context):
+    context.ma_short = 10
+    context.ma_long = 20
+
+def handle_data(context, data):
+    if data.can_trade(context.symbol):
+        short_ma = data.history(context.symbol, 'close', context.ma_short).mean()
+        long_ma = data.history(context.symbol, 'close', context.ma_long).mean()
+
+        if short_ma > long_ma and not context.portfolio.positions[context.symbol]:
+            order_target_percent(context.symbol, 1.0)
+        elif short_ma < long_ma and context.portfolio.positions[context.symbol]:
+            order_target_percent(context.symbol, 0.0)
+"""
+
+EMPTY = """\
+def handle_data(context, data):
+    pass
+"""
+
+INDICATORS = """\
+import numpy as np
+
+def sma(close, n):
+    out = np.full(len(close), np.nan)
+    c = np.cumsum(np.r_[0.0, close])
+    out[n - 1:] = (c[n:] - c[:-n]) / n
+    return out
+
+def initialize(context):
+    context.fast = indicator(sma, "close", n=10)
+    context.slow = indicator(sma, "close", n=20)
+
+def handle_data(context, data):
+    fast = context.fast[-1]
+    slow = context.slow[-1]
+    if fast > slow and not context.portfolio.positions[context.symbol]:
+        order_target_percent(context.symbol, 1.0)
+    elif fast < slow and context.portfolio.positions[context.symbol]:
+        order_target_percent(context.symbol, 0.0)
+"""
+
+
+class PeerEmpty(PeerStrategy):  # type: ignore[misc]
+    def init(self) -> None:
+        pass
+
+    def next(self) -> None:
+        pass
+
+
+class PeerSmaCross(PeerStrategy):  # type: ignore[misc]
+    """backtesting.py's README example, long only like the seed strategy."""
+
+    def init(self) -> None:
+        self.fast = self.I(SMA, self.data.Close, 10)
+        self.slow = self.I(SMA, self.data.Close, 20)
+
+    def next(self) -> None:
+        if crossover(self.fast, self.slow):
+            self.buy()
+        elif crossover(self.slow, self.fast):
+            self.position.close()
+
+
+class PeerIndicators(PeerStrategy):  # type: ignore[misc]
+    """Precomputed SMAs read per bar, without ``crossover`` (same logic as ours)."""
+
+    def init(self) -> None:
+        self.fast = self.I(SMA, self.data.Close, 10)
+        self.slow = self.I(SMA, self.data.Close, 20)
+
+    def next(self) -> None:
+        fast, slow = self.fast[-1], self.slow[-1]
+        if fast > slow and not self.position:
+            self.buy()
+        elif fast < slow and self.position:
+            self.position.close()
+
+
+def make_bars(n: int, seed: int = 1) -> BarArrays:
+    """A realistic EURUSD-like M1 random walk (weekdays only)."""
+    rng = np.random.default_rng(seed)
+    close = 1.1 * np.exp(np.cumsum(rng.normal(0, 0.00012, n)))
+    open_ = np.r_[1.1, close[:-1]]
+    high = np.maximum(open_, close) + rng.exponential(0.00005, n)
+    low = np.minimum(open_, close) - rng.exponential(0.00005, n)
+    minutes = np.arange(n, dtype=np.int64)
+    # skip weekends: 5 trading days of 1440 minutes per 7 calendar days
+    week, rest = np.divmod(minutes, 5 * 1440)
+    start = pd.Timestamp("2020-01-06", tz="UTC").value
+    ts = start + (week * 7 * 1440 + rest) * 60 * 10**9
+    return BarArrays.from_ohlc(ts.astype(np.int64), open_, high, low, close, np.ones(n))
+
+
+def peer_frame(bars: BarArrays) -> pd.DataFrame:
+    index = pd.DatetimeIndex(pd.to_datetime(bars.ts_ns, utc=True)).tz_localize(None)
+    return pd.DataFrame(
+        {"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close,
+         "Volume": bars.volume},
+        index=index,
+    )  # fmt: skip
+
+
+def timed(function: Callable[[], object], repeat: int) -> tuple[float, object]:
+    best = float("inf")
+    result: object = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def ours(source: str, bars: BarArrays) -> Callable[[], object]:
+    data = MarketData(Timeframe.parse("M1"), {"EURUSD": SymbolFeed(fx_instrument("EURUSD"), bars)})
+    return lambda: Backtest(source, data, EngineSettings(cash=100_000.0)).run()
+
+
+def theirs(strategy: type, frame: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return PeerBacktest(frame, strategy, cash=100_000.0, commission=0.0).run()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    bars = make_bars(args.bars)
+    frame = peer_frame(bars)
+    ours(SEED, make_bars(500))()  # compile the kernels once, outside the timings
+    cases = [
+        ("empty strategy (engine overhead)", EMPTY, PeerEmpty, 10.0),
+        ("seed SMA 10/20 vs idiomatic SmaCross", SEED, PeerSmaCross, 3.0),
+        ("precomputed indicators", INDICATORS, PeerIndicators, 10.0),
+    ]
+    print(f"{args.bars:,} M1 bars; best of {args.repeat}")
+    for name, source, peer, target in cases:
+        our_time, result = timed(ours(source, bars), args.repeat)
+        their_time, their_stats = timed(theirs(peer, frame), args.repeat)
+        trades = result.stats.total_trades  # type: ignore[attr-defined]
+        their_trades = their_stats["# Trades"]  # type: ignore[index]
+        ratio = their_time / our_time
+        verdict = "OK" if ratio >= target else "BELOW TARGET"
+        print(
+            f"{name:40s} ours {args.bars / our_time:12,.0f} bars/s ({our_time:6.2f} s, "
+            f"{trades} trades) | backtesting.py {args.bars / their_time:10,.0f} bars/s "
+            f"({their_time:6.2f} s, {their_trades} trades) | x{ratio:5.1f} "
+            f"(target x{target:g}) {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

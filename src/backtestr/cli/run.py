@@ -1,0 +1,257 @@
+"""``backtestr run`` (backtest a strategy file on stored data) and ``backtestr runs`` (the saved
+runs: list, show, export)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from backtestr.cli import cli
+from backtestr.cli._common import ProgressBars, console, now_utc, open_store, parse_time
+from backtestr.data.store import Store
+from backtestr.engine import (
+    EngineSettings,
+    ModellingMode,
+    PositionMode,
+    RunResult,
+    parse_commission,
+    parse_slippage,
+)
+from backtestr.errors import ConfigError
+from backtestr.strategy import Backtest, load_strategy, parse_param_overrides
+from backtestr.strategy.feed import market_from_store
+
+# The headline figures, in this order, in the table and at the top of --json.
+HEADLINE = (
+    "total_return_pct",
+    "cagr_pct",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown_pct",
+    "max_drawdown_duration",
+    "total_trades",
+    "win_rate",
+    "profit_factor",
+    "expectancy",
+    "avg_win",
+    "avg_loss",
+    "best_trade_pct",
+    "worst_trade_pct",
+    "exposure_pct",
+    "sqn",
+    "commissions_paid",
+    "swaps_paid",
+    "final_equity",
+)
+
+
+@cli.command("run")
+@click.argument("strategy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--symbol", required=True, help="The symbol the strategy trades (context.symbol).")
+@click.option(
+    "--symbols",
+    multiple=True,
+    help="More symbols to load (data.history of other pairs, cross-rate conversion).",
+)
+@click.option("--timeframe", default="M1", show_default=True, help="Bars handle_data runs on.")
+@click.option("--from", "start", help="First bar (ISO 8601, UTC), e.g. 2019-02-04.")
+@click.option("--to", "end", help="Last day or instant (inclusive), e.g. 2019-02-05.")
+@click.option("--cash", default=100_000.0, show_default=True, help="Initial balance.")
+@click.option("--currency", default="USD", show_default=True, help="Account currency.")
+@click.option("--leverage", type=float, help="Account leverage, e.g. 30 (default: per instrument).")
+@click.option(
+    "--commission", default="0", show_default=True, help="Per side: 3.5/lot, 35/m, 0.1%, 2/trade."
+)
+@click.option("--slippage", default="0", show_default=True, help="Adverse slippage in pips.")
+@click.option("--spread", "spread_pips", default=0.0, show_default=True,
+              help="Spread in pips where bars carry none.")  # fmt: skip
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in ModellingMode]),
+    default="ohlc",
+    show_default=True,
+    help="Price modelling: real ticks, M1 OHLC synthetic ticks, or opens only.",
+)
+@click.option("--trade-on-close", is_flag=True, help="Fill market orders at the decision close.")
+@click.option("--hedging", is_flag=True, help="Hedging positions instead of netting.")
+@click.option("--param", "params", multiple=True, help="Override a PARAMETERS entry: NAME=VALUE.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    strategy_file: Path,
+    symbol: str,
+    symbols: tuple[str, ...],
+    timeframe: str,
+    start: str | None,
+    end: str | None,
+    cash: float,
+    currency: str,
+    leverage: float | None,
+    commission: str,
+    slippage: str,
+    spread_pips: float,
+    mode: str,
+    trade_on_close: bool,
+    hedging: bool,
+    params: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Backtest STRATEGY_FILE on stored data and save the run."""
+    source = load_strategy(strategy_file)
+    settings = EngineSettings(
+        cash=cash,
+        currency=currency.upper(),
+        leverage=leverage,
+        mode=ModellingMode.parse(mode),
+        trade_on_close=trade_on_close,
+        position_mode=PositionMode.HEDGING if hedging else PositionMode.NETTING,
+        commission=parse_commission(commission),
+        slippage=parse_slippage(slippage),
+        spread_pips=spread_pips,
+    )
+    wanted = list(dict.fromkeys(s.upper() for s in (symbol, *symbols)))
+    with open_store(ctx) as store:
+        market = market_from_store(
+            store,
+            wanted,
+            timeframe,
+            start_ns=None if start is None else parse_time(start),
+            end_ns=None if end is None else parse_time(end, end=True),
+            mode=settings.mode,
+            currency=settings.currency,
+        )
+        backtest = Backtest(source, market, settings, parse_param_overrides(params))
+        if as_json:
+            result = backtest.run()
+        else:
+            with ProgressBars("Backtesting") as progress:
+                result = backtest.run(lambda done, total: progress("run", done, total))
+        run_id = _run_id(store, strategy_file, result)
+        folder = save_result(store, run_id, result)
+    if as_json:
+        payload = {"run_id": run_id, "saved_to": str(folder), **result.stats.to_dict()}
+        click.echo(json.dumps(payload, indent=2, allow_nan=False))
+        return
+    console.print(stats_table(result.stats.to_dict(), title=f"{strategy_file.name} on {symbol}"))
+    console.print(f"Saved run [bold]{run_id}[/bold] in {folder}")
+
+
+def save_result(store: Store, run_id: str, result: RunResult) -> Path:
+    """Persist a run: its manifest (with the stats) and its tables."""
+    manifest = {**dict(result.manifest), "stats": result.stats.to_dict()}
+    return store.save_run(run_id, manifest, result.tables())
+
+
+def _run_id(store: Store, strategy_file: Path, result: RunResult) -> str:
+    """``<strategy>-<UTC time>-<result hash>``, made unique among the saved runs."""
+    stem = "".join(c if c.isalnum() else "-" for c in strategy_file.stem.lower()).strip("-")
+    digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()[:8]
+    base = f"{stem or 'run'}-{now_utc().strftime('%Y%m%d-%H%M%S')}-{digest}"
+    taken = {row.run_id for row in store.list_runs()}
+    run_id, count = base, 1
+    while run_id in taken:
+        count += 1
+        run_id = f"{base}-{count}"
+    return run_id
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return "-" if value is None else str(value)
+
+
+def stats_table(stats: dict[str, Any], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    for name in HEADLINE:
+        if name in stats:
+            table.add_row(name, _format(stats[name]))
+    return table
+
+
+@cli.group()
+def runs() -> None:
+    """Saved backtest runs: list, show, export."""
+
+
+@runs.command("list")
+@click.pass_context
+def runs_list(ctx: click.Context) -> None:
+    """List the saved runs, newest last."""
+    with open_store(ctx) as store:
+        rows = store.list_runs()
+    table = Table(title="Saved runs")
+    for column in ("run id", "created (UTC)", "strategy", "symbols", "return %", "trades"):
+        table.add_column(column)
+    for row in rows:
+        manifest = row.manifest
+        stats = manifest.get("stats", {})
+        table.add_row(
+            row.run_id,
+            row.created_at_iso,
+            Path(str(manifest.get("strategy", {}).get("filename", "?"))).name,
+            ",".join(manifest.get("symbols", [])),
+            _format(stats.get("total_return_pct")),
+            _format(stats.get("total_trades")),
+        )
+    console.print(table)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest and stats as JSON.")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """Show a saved run: its settings, parameters, data and statistics."""
+    with open_store(ctx) as store:
+        manifest, tables = store.load_run(run_id)
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    settings = manifest.get("settings", {})
+    console.print(f"[bold]{run_id}[/bold]  strategy {manifest.get('strategy', {}).get('filename')}")
+    console.print(f"parameters: {manifest.get('parameters')}")
+    console.print(
+        f"symbols: {', '.join(manifest.get('symbols', []))}  timeframe: {manifest.get('timeframe')}"
+    )
+    console.print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    console.print(stats_table(manifest.get("stats", {}), title="statistics"))
+    trades = tables.get("trades")
+    if trades is not None:
+        console.print(f"{len(trades)} trades; tables: {', '.join(sorted(tables))}")
+
+
+@runs.command("export")
+@click.argument("run_id")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write into (created).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True)  # fmt: skip
+@click.pass_context
+def runs_export(ctx: click.Context, run_id: str, out: Path, fmt: str) -> None:
+    """Write a saved run's manifest (JSON) and tables (CSV or Parquet) to a folder."""
+    with open_store(ctx) as store:
+        manifest, tables = store.load_run(run_id)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"Cannot create {out}: {error.strerror}") from error
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    for name, table in tables.items():
+        if fmt == "csv":
+            table.to_csv(out / f"{name}.csv", index=False)
+        else:
+            table.to_parquet(out / f"{name}.parquet")
+    console.print(f"Exported {run_id} to {out} ({len(tables)} tables + manifest.json)")

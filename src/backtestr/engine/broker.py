@@ -1,0 +1,743 @@
+"""The simulated broker: order matching, fills, the account, margin and swaps.
+
+Accounting (all in the account currency):
+
+- A fill that opens a trade charges its commission to the balance at once.
+- A fill that closes (part of) a trade adds its gross P&L and subtracts its own commission.
+- Swaps are added to the balance at each rollover a trade is held over (triple on Wednesday).
+- A trade's ``pnl`` = gross P&L − entry and exit commissions + swaps, so the P&L of all closed
+  trades sums to the change of the balance, and ``equity = balance + open gross P&L``.
+
+Positions are lots (trades) kept first-in first-out: in netting mode an opposite order closes
+the oldest trades first and opens a new trade with what is left; in hedging mode every order
+opens its own trade.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backtestr.engine.events import (
+    EventBus,
+    OrderCancelled,
+    OrderFilled,
+    OrderPlaced,
+    PositionChanged,
+)
+from backtestr.engine.market import QuotePath
+from backtestr.engine.matching import CODE_EXPIRED, CODE_FILLED, scan_order
+from backtestr.engine.orders import (
+    KIND_CODE,
+    Order,
+    OrderStatus,
+    OrderType,
+    PositionMode,
+)
+from backtestr.engine.positions import Position, Trade
+from backtestr.engine.settings import EngineSettings
+from backtestr.model import Instrument
+from backtestr.model.arrays import F64, I64
+
+__all__ = ["Book", "Broker"]
+
+# Quotes scanned ahead per kernel call for an order that has not triggered yet.
+SCAN_CHUNK = 4096
+NEVER = 2**62
+_KIND_FROM_CODE = {code: kind for kind, code in KIND_CODE.items()}
+
+
+class Extremes:
+    """Lowest and highest bid and ask from each block of quotes to the end of the path.
+
+    Lets the broker see in O(1) that a price level is never traded again (a far stop-out level,
+    a stop-loss beyond every later price), so it never scans for it. Blocks make the check
+    conservative (a block's extremes include quotes before the order), never wrong.
+    """
+
+    BLOCK = 256
+
+    def __init__(self, path: QuotePath) -> None:
+        n = len(path)
+        blocks = -(-n // self.BLOCK)
+        pad = blocks * self.BLOCK - n
+
+        def blocked(values: F64, fill: float) -> F64:
+            return np.concatenate([values, np.full(pad, fill)]).reshape(blocks, self.BLOCK)
+
+        self.min_bid = np.minimum.accumulate(blocked(path.bid, np.inf).min(axis=1)[::-1])[::-1]
+        self.max_bid = np.maximum.accumulate(blocked(path.bid, -np.inf).max(axis=1)[::-1])[::-1]
+        self.min_ask = np.minimum.accumulate(blocked(path.ask, np.inf).min(axis=1)[::-1])[::-1]
+        self.max_ask = np.maximum.accumulate(blocked(path.ask, -np.inf).max(axis=1)[::-1])[::-1]
+
+    def unreachable(self, order: Order) -> bool:
+        """True when the order's trigger level is beyond every price from its scan position."""
+        block = order.scanned_to // self.BLOCK
+        if block >= len(self.min_bid):
+            return True
+        kind = order.type
+        if kind is OrderType.LIMIT:
+            if order.is_buy:
+                return bool(self.min_ask[block] > order.limit_price)
+            return bool(self.max_bid[block] < order.limit_price)
+        # stops and stop-limits trigger on their stop level first
+        if order.is_buy:
+            return bool(self.max_ask[block] < order.stop_price)
+        return bool(self.min_bid[block] > order.stop_price)
+
+
+@dataclass(slots=True, eq=False)
+class Book:
+    """Per-symbol state: its quotes, how steps map to quotes, its marks and its open trades.
+
+    The quote path is built on first use: a run that never trades never pays for it.
+    """
+
+    instrument: Instrument
+    quotes: Callable[[], tuple[QuotePath, I64]]
+    mark_bid: F64  # price at each step's close, per step
+    mark_ask: F64
+    rate: F64  # quote currency -> account currency, at each step's close
+    margin_rate: float
+    position: Position
+    trades: list[Trade] = field(default_factory=list)
+    stop_out: Order | None = None
+    _path: QuotePath | None = None
+    _step_end: I64 | None = None
+    _extremes: Extremes | None = None
+
+    @property
+    def path(self) -> QuotePath:
+        if self._path is None:
+            self._path, self._step_end = self.quotes()
+        return self._path
+
+    @property
+    def extremes(self) -> Extremes:
+        if self._extremes is None:
+            self._extremes = Extremes(self.path)
+        return self._extremes
+
+    @property
+    def step_end(self) -> I64:
+        """Quote index where each step ends (exclusive)."""
+        if self._step_end is None:
+            self._path, self._step_end = self.quotes()
+        return self._step_end
+
+    def step_of(self, k: int) -> int:
+        """The step whose quote range holds quote ``k``."""
+        return int(self.step_end.searchsorted(k, side="right"))
+
+    def fill_rate(self, step: int) -> float:
+        """Conversion rate known when a fill happens in ``step``: the previous step's close."""
+        return float(self.rate[step - 1] if step > 0 else self.rate[0])
+
+
+class Broker:
+    """Matches orders against quote paths and keeps the account (see module docstring)."""
+
+    def __init__(
+        self,
+        books: dict[str, Book],
+        settings: EngineSettings,
+        clock_close_ns: I64,
+        rollover_ns: I64,
+        rollover_multiplier: F64,
+        events: EventBus,
+    ) -> None:
+        self.books = books
+        self.settings = settings
+        self.clock_close_ns = clock_close_ns
+        self.rollover_ns = rollover_ns
+        self.rollover_multiplier = rollover_multiplier
+        self.events = events
+        self.balance = settings.cash
+        self.step = 0
+        self.orders: list[Order] = []
+        self.pending: dict[int, Order] = {}
+        self.open_trades: dict[int, Trade] = {}
+        self.closed: list[tuple[object, ...]] = []
+        self.next_check_step = NEVER
+        self.commissions_paid = 0.0
+        self.swaps_paid = 0.0
+        self.stopped_out = False
+        # history of state changes, for rebuilding the equity curve after the run
+        self.change_steps: list[int] = []
+        self.change_balance: list[float] = []
+        self.change_positions: list[tuple[str, float, float, float, float]] = []
+        self._next_order_id = 1
+        self._next_trade_id = 1
+        self._rollover_index = len(rollover_ns)
+        self._multi_check = False
+        self.now_ns = -(2**62)
+        self._stop_outs: list[Order] = []
+        # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
+        self.wake_step = NEVER
+        self.rollover_steps: list[int] = clock_close_ns.searchsorted(
+            rollover_ns, side="right"
+        ).tolist()
+
+    # ----------------------------------------------------------------- valuation
+    def open_pnl(self, book: Book, bid: float, ask: float, rate: float) -> float:
+        p = book.position
+        return ((p.long_units * bid - p.long_cost) + (p.short_cost - p.short_units * ask)) * rate
+
+    def equity_at(self, step: int) -> float:
+        """Balance plus open P&L marked at ``step``'s close."""
+        equity = self.balance
+        for book in self.books.values():
+            if book.position.long_units or book.position.short_units:
+                equity += self.open_pnl(
+                    book, book.mark_bid[step], book.mark_ask[step], book.rate[step]
+                )
+        return equity
+
+    def used_margin(self) -> float:
+        return sum(trade.margin for trade in self.open_trades.values())
+
+    def _equity_at_quote(self, book: Book, k: int) -> float:
+        equity = self.balance
+        previous = max(self.step - 1, 0)
+        for other in self.books.values():
+            if other.position.long_units or other.position.short_units:
+                if other is book:
+                    equity += self.open_pnl(
+                        book, book.path.bid[k], book.path.ask[k], book.fill_rate(self.step)
+                    )
+                else:
+                    equity += self.open_pnl(
+                        other,
+                        other.mark_bid[previous],
+                        other.mark_ask[previous],
+                        other.rate[previous],
+                    )
+        return equity
+
+    # ----------------------------------------------------------------- orders
+    def submit(self, order: Order, decision_ns: int, *, immediate: bool = False) -> Order:
+        """Accept an order decided at ``decision_ns``; it can first fill on the next quote.
+
+        With ``immediate`` (trade on close) a market order fills on the last quote before the
+        decision instead.
+        """
+        order.id = self._next_order_id
+        self._next_order_id += 1
+        self.orders.append(order)
+        self.now_ns = max(self.now_ns, decision_ns)
+        book = self.books[order.symbol]
+        first = int(book.path.ts_ns.searchsorted(decision_ns, side="left"))
+        if immediate and order.type is OrderType.MARKET and first > 0:
+            first -= 1
+        order.active_from = first
+        order.cross_from = first + 1
+        order.scanned_to = first
+        if order.type is OrderType.TRAILING_STOP and math.isnan(order.level):
+            reference = max(first - 1, 0)
+            if order.is_buy:
+                order.level = book.path.ask[reference] + order.trail_distance
+            else:
+                order.level = book.path.bid[reference] - order.trail_distance
+        self.pending[order.id] = order
+        if self.events.active:
+            self.events.emit(
+                OrderPlaced(order.id, order.symbol, order.units, order.type.value, decision_ns)
+            )
+        self._schedule(order, self.step)
+        self._refresh_next_check()
+        return order
+
+    def cancel(self, order: Order, status: OrderStatus, reason: str, ts_ns: int) -> None:
+        if not order.is_open:
+            return
+        order.status = status
+        order.reason = reason
+        order.filled_ns = ts_ns
+        self.pending.pop(order.id, None)
+        if self.events.active:
+            self.events.emit(OrderCancelled(order.id, order.symbol, status.value, reason, ts_ns))
+        self._refresh_next_check()
+
+    def _schedule(self, order: Order, step: int) -> None:
+        """Scan the order's quotes at least through ``step`` unless it already triggered."""
+        book = self.books[order.symbol]
+        path = book.path
+        n = len(path)
+        needed = int(book.step_end[step]) if step < len(book.step_end) else n
+        if order.trigger_k >= 0 or order.scanned_to >= min(needed, n):
+            return
+        order.event_step = -1
+        order_type = order.type
+        if order_type is OrderType.MARKET:
+            # fills on its first quote: no scan needed
+            k = order.scanned_to
+            order.trigger_k = k
+            if path.ts_ns[k] >= order.expire_ns:
+                order.trigger_code = CODE_EXPIRED
+            else:
+                order.trigger_code = CODE_FILLED
+                order.trigger_price = float(path.ask[k] if order.is_buy else path.bid[k])
+            return
+        if order_type is not OrderType.TRAILING_STOP and book.extremes.unreachable(order):
+            # the level is never traded again: only its expiry can still happen
+            k = int(path.ts_ns.searchsorted(order.expire_ns, side="left"))
+            k = max(k, order.scanned_to)
+            if k < n:
+                order.trigger_k = k
+                order.trigger_code = CODE_EXPIRED
+            else:
+                order.scanned_to = n
+            return
+        while order.trigger_k < 0 and order.scanned_to < min(needed, n):
+            k0 = order.scanned_to
+            k1 = min(n, max(k0 + SCAN_CHUNK, needed))
+            k, code, price, kind, level, cross_from = scan_order(
+                path.ts_ns, path.bid, path.ask, path.continuous, k0, k1, order.cross_from,
+                KIND_CODE[order.type], order.is_buy, order.stop_price, order.limit_price,
+                order.trail_distance, order.level, order.expire_ns,
+            )  # fmt: skip
+            order.type = _KIND_FROM_CODE[kind]
+            order.level = level
+            order.cross_from = cross_from
+            if code:
+                order.trigger_k = k
+                order.trigger_code = code
+                order.trigger_price = price
+            else:
+                order.scanned_to = k1
+
+    def _order_step(self, order: Order) -> int:
+        """The step at which the order next needs the broker (cached until it is rescanned)."""
+        if order.event_step >= 0:
+            return order.event_step
+        book = self.books[order.symbol]
+        if order.trigger_k >= 0:
+            step = book.step_of(order.trigger_k)
+        elif order.scanned_to >= len(book.path):
+            step = NEVER
+        else:
+            step = book.step_of(order.scanned_to)
+        order.event_step = step
+        return step
+
+    def _all_pending(self) -> list[Order]:
+        orders = list(self.pending.values())
+        orders.extend(self._stop_outs)
+        return orders
+
+    def _refresh_next_check(self) -> None:
+        nxt = self.wake_step
+        for order in self.pending.values():
+            step = self._order_step(order)
+            if step < nxt:
+                nxt = step
+        for order in self._stop_outs:
+            step = self._order_step(order)
+            if step < nxt:
+                nxt = step
+        if self.open_trades and self._rollover_index < len(self.rollover_steps):
+            step = self.rollover_steps[self._rollover_index]
+            if step < nxt:
+                nxt = step
+        if self._multi_check and self.step + 1 < nxt:
+            nxt = self.step + 1
+        self.next_check_step = nxt
+
+    # ----------------------------------------------------------------- processing
+    def process_through(self, step: int) -> None:
+        """Apply every fill, expiry, rollover and stop-out that happens up to ``step``'s close."""
+        self.step = step
+        if self._multi_check:
+            self._update_stop_out()
+        step_close = self.clock_close_ns[step]
+        while True:
+            best: Order | None = None
+            best_key: tuple[int, int] = (NEVER, 0)
+            for order in self._all_pending():
+                self._schedule(order, step)
+                k = order.trigger_k
+                book = self.books[order.symbol]
+                if k >= 0 and k < book.step_end[step]:
+                    key = (int(book.path.ts_ns[k]), -1 if order.stop_out else order.id)
+                    if key < best_key:
+                        best, best_key = order, key
+            r = NEVER
+            if self.open_trades and self._rollover_index < len(self.rollover_ns):
+                r = int(self.rollover_ns[self._rollover_index])
+            if r < step_close and r <= best_key[0]:
+                self._apply_rollover(r)
+                continue
+            if best is None:
+                break
+            self._execute(best)
+        self._refresh_next_check()
+
+    def _execute(self, order: Order) -> None:
+        book = self.books[order.symbol]
+        k = order.trigger_k
+        ts = int(book.path.ts_ns[k])
+        self.now_ns = max(self.now_ns, ts)
+        if order.trigger_code == CODE_EXPIRED:
+            self.cancel(order, OrderStatus.EXPIRED, "time in force ended", ts)
+            return
+        price = order.trigger_price
+        if order.type in (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP):
+            slip = self.settings.slippage.slip(book.instrument)
+            price = price + slip if order.is_buy else price - slip
+        if order.stop_out:
+            book.stop_out = None
+            self._stop_outs = [o for o in self._stop_outs if o is not order]
+            self._stop_out(book, k, ts, price)
+            return
+        self.pending.pop(order.id, None)
+        if order.closes_trade is not None:
+            trade = self.open_trades.get(order.closes_trade)
+            if trade is None:
+                self.cancel(order, OrderStatus.CANCELLED, "trade already closed", ts)
+                return
+            order.units = -trade.units
+            self._fill(order, book, k, ts, price, close_only=[trade])
+        else:
+            self._fill(order, book, k, ts, price, close_only=None)
+        for sibling_id in order.siblings:
+            sibling = self.pending.get(sibling_id)
+            if sibling is not None:
+                self.cancel(sibling, OrderStatus.CANCELLED, "other exit filled", ts)
+
+    def _fill(
+        self,
+        order: Order,
+        book: Book,
+        k: int,
+        ts: int,
+        price: float,
+        close_only: list[Trade] | None,
+    ) -> None:
+        instrument = book.instrument
+        rate = book.fill_rate(self.step)
+        remaining = order.units
+        closing: list[tuple[Trade, float]] = []
+        if close_only is not None:
+            closing = [(t, -t.units) for t in close_only]
+            remaining = 0.0
+        elif self.settings.position_mode is PositionMode.NETTING or order.reduce_first:
+            for trade in book.trades:
+                if remaining == 0 or (trade.units > 0) == (remaining > 0):
+                    continue
+                part = -trade.units if abs(trade.units) <= abs(remaining) else remaining
+                closing.append((trade, part))
+                remaining -= part
+                if abs(remaining) < 1e-9:
+                    remaining = 0.0
+        # margin check for the part that adds exposure
+        if remaining:
+            released = sum(t.margin * abs(q) / abs(t.units) for t, q in closing)
+            margin_rate = book.margin_rate
+            required = abs(remaining) * price * rate * margin_rate
+            equity = self._equity_at_quote(book, k)
+            used = self.used_margin() - released
+            free = equity - used
+            level = math.inf if used + required <= 0 else equity / (used + required) * 100.0
+            if required > free or level < self.settings.margin_call_pct:
+                order.status = OrderStatus.REJECTED
+                order.reason = (
+                    f"not enough free margin: needs {required:.2f}, free {free:.2f}"
+                    if required > free
+                    else f"margin level would fall to {level:.1f}%"
+                )
+                order.filled_ns = ts
+                if self.events.active:
+                    self.events.emit(
+                        OrderCancelled(order.id, order.symbol, "rejected", order.reason, ts)
+                    )
+                return
+        total_units = sum(abs(q) for _, q in closing) + abs(remaining)
+        commission = self.settings.commission.cost(total_units, price, instrument, rate)
+        for trade, part in closing:
+            share = commission * abs(part) / total_units if total_units else 0.0
+            self._close_part(trade, book, part, price, ts, k, share, rate)
+        if remaining:
+            share = commission * abs(remaining) / total_units
+            self._open_trade(order, book, remaining, price, ts, k, share, rate)
+        order.status = OrderStatus.FILLED
+        order.filled_ns = ts
+        order.fill_price = price
+        order.commission = commission
+        self.commissions_paid += commission
+        book.position.update(book.trades)
+        self._record_change(book)
+        if self.events.active:
+            self.events.emit(
+                OrderFilled(order.id, order.symbol, order.units, price, commission, ts)
+            )
+            p = book.position
+            self.events.emit(PositionChanged(order.symbol, p.units, p.average_price, ts))
+        self._update_stop_out()
+
+    def _open_trade(
+        self,
+        order: Order,
+        book: Book,
+        units: float,
+        price: float,
+        ts: int,
+        k: int,
+        commission: float,
+        rate: float,
+    ) -> None:
+        trade = Trade(
+            id=self._next_trade_id,
+            symbol=order.symbol,
+            units=units,
+            entry_price=price,
+            entry_ns=ts,
+            entry_k=k,
+            commission=commission,
+            margin=abs(units) * price * rate * book.margin_rate,
+        )
+        self._next_trade_id += 1
+        self.balance -= commission
+        book.trades.append(trade)
+        self.open_trades[trade.id] = trade
+        if len(self.open_trades) == 1:
+            self._rollover_index = int(self.rollover_ns.searchsorted(ts, side="right"))
+        self._attach_exits(order, book, trade, price, k)
+
+    def _attach_exits(self, order: Order, book: Book, trade: Trade, price: float, k: int) -> None:
+        pip = book.instrument.pip_size
+        sign = 1.0 if trade.units > 0 else -1.0
+        stop_loss = order.stop_loss
+        if not math.isnan(order.stop_loss_pips):
+            stop_loss = price - sign * order.stop_loss_pips * pip
+        take_profit = order.take_profit
+        if not math.isnan(order.take_profit_pips):
+            take_profit = price + sign * order.take_profit_pips * pip
+        exits: list[Order] = []
+        units = -trade.units
+        if not math.isnan(stop_loss):
+            exits.append(self._exit_order(trade, units, OrderType.STOP, stop_price=stop_loss))
+        if not math.isnan(take_profit):
+            exits.append(self._exit_order(trade, units, OrderType.LIMIT, limit_price=take_profit))
+        if not math.isnan(order.trailing_stop_pips):
+            distance = order.trailing_stop_pips * pip
+            exit_order = self._exit_order(trade, units, OrderType.TRAILING_STOP)
+            exit_order.trail_distance = distance
+            reference = book.path.bid[k] if trade.units > 0 else book.path.ask[k]
+            exit_order.level = reference - sign * distance
+            exits.append(exit_order)
+        ids = []
+        for exit_order in exits:
+            exit_order.id = self._next_order_id
+            self._next_order_id += 1
+            ids.append(exit_order.id)
+        for exit_order in exits:
+            exit_order.siblings = [i for i in ids if i != exit_order.id]
+            # attached exits watch the price from the quote after the fill; the path from the
+            # fill to that quote is continuous, so a level crossed in between fills exactly.
+            exit_order.active_from = exit_order.scanned_to = exit_order.cross_from = k + 1
+            self.orders.append(exit_order)
+            self.pending[exit_order.id] = exit_order
+            trade.exit_orders.append(exit_order.id)
+            self._schedule(exit_order, self.step)
+
+    def _exit_order(
+        self,
+        trade: Trade,
+        units: float,
+        kind: OrderType,
+        *,
+        stop_price: float = math.nan,
+        limit_price: float = math.nan,
+    ) -> Order:
+        return Order(
+            id=0,
+            symbol=trade.symbol,
+            units=units,
+            type=kind,
+            created_ns=trade.entry_ns,
+            stop_price=stop_price,
+            limit_price=limit_price,
+            closes_trade=trade.id,
+            tag={OrderType.STOP: "stop_loss", OrderType.LIMIT: "take_profit"}.get(
+                kind, "trailing_stop"
+            ),
+        )
+
+    def _close_part(
+        self,
+        trade: Trade,
+        book: Book,
+        part: float,
+        price: float,
+        ts: int,
+        k: int,
+        exit_commission: float,
+        rate: float,
+    ) -> None:
+        """Close ``part`` units (sign opposite to the trade) of ``trade`` at ``price``."""
+        fraction = min(abs(part) / abs(trade.units), 1.0)
+        closed_units = -part
+        gross = closed_units * (price - trade.entry_price) * rate
+        entry_commission = trade.commission * fraction
+        swap = trade.swap * fraction
+        pnl = gross - entry_commission - exit_commission + swap
+        self.balance += gross - exit_commission
+        pip = book.instrument.pip_size
+        pnl_pips = (price - trade.entry_price) / pip * (1.0 if closed_units > 0 else -1.0)
+        notional = abs(closed_units) * trade.entry_price * rate
+        self.closed.append(
+            (
+                trade.symbol,
+                closed_units,
+                trade.entry_ns,
+                ts,
+                trade.entry_price,
+                price,
+                gross,
+                entry_commission + exit_commission,
+                swap,
+                pnl,
+                pnl_pips,
+                pnl / notional * 100.0 if notional else 0.0,
+                trade.entry_k,
+                k,
+            )
+        )
+        if fraction >= 1.0 - 1e-12:
+            book.trades.remove(trade)
+            del self.open_trades[trade.id]
+            for order_id in trade.exit_orders:
+                exit_order = self.pending.get(order_id)
+                if exit_order is not None:
+                    self.cancel(exit_order, OrderStatus.CANCELLED, "trade closed", ts)
+        else:
+            trade.units += part
+            trade.commission -= entry_commission
+            trade.swap -= swap
+            trade.margin *= 1.0 - fraction
+
+    def close_all(self, reason: str, ts_ns: int) -> None:
+        """Close every open trade at the last quote before ``ts_ns`` (end of the run)."""
+        for book in self.books.values():
+            if not book.trades:
+                continue
+            k = int(book.path.ts_ns.searchsorted(ts_ns, side="left")) - 1
+            k = max(k, 0)
+            units = -sum(t.units for t in book.trades)
+            order = Order(0, book.instrument.symbol, units, OrderType.MARKET, ts_ns, tag=reason)
+            order.id = self._next_order_id
+            self._next_order_id += 1
+            self.orders.append(order)
+            price = float(book.path.ask[k] if units > 0 else book.path.bid[k])
+            self._fill(order, book, k, int(book.path.ts_ns[k]), price, close_only=list(book.trades))
+
+    # ----------------------------------------------------------------- swaps, margin
+    def _apply_rollover(self, r: int) -> None:
+        multiplier = float(self.rollover_multiplier[self._rollover_index])
+        self.now_ns = max(self.now_ns, r)
+        self._rollover_index += 1
+        for book in self.books.values():
+            instrument = book.instrument
+            if not book.trades or (
+                instrument.swap_long_pips == 0 and instrument.swap_short_pips == 0
+            ):
+                continue
+            rate = book.fill_rate(self.step)
+            for trade in book.trades:
+                pips = instrument.swap_long_pips if trade.units > 0 else instrument.swap_short_pips
+                amount = pips * instrument.pip_size * abs(trade.units) * multiplier * rate
+                trade.swap += amount
+                self.balance += amount
+                self.swaps_paid -= amount
+            self._record_change(book)
+        self._update_stop_out()
+
+    def _update_stop_out(self) -> None:
+        """Place, per symbol, the price at which the margin level reaches the stop-out level.
+
+        Exact for one symbol quoted in the account currency; with several symbols or converted
+        P&L the levels assume the other prices stay put, so they are recomputed every step.
+        A level that the remaining quotes never reach places nothing (checked in O(1)).
+        """
+        for order in self._stop_outs:
+            self.books[order.symbol].stop_out = None
+        self._stop_outs = []
+        if not self.open_trades:
+            self._multi_check = False
+            return
+        level = self.settings.stop_out_pct / 100.0
+        used = 0.0
+        for trade in self.open_trades.values():
+            used += trade.margin
+        open_books = [b for b in self.books.values() if b.trades]
+        currency = self.settings.currency
+        self._multi_check = len(open_books) > 1 or (
+            open_books[0].instrument.quote_currency != currency
+        )
+        if used <= 0 or level <= 0:
+            return
+        previous = self.step - 1 if self.step > 0 else 0
+        for book in open_books:
+            p = book.position
+            net = p.long_units - p.short_units
+            if abs(net) < 1e-12:
+                continue
+            rate = book.fill_rate(self.step)
+            others = 0.0
+            for o in open_books:
+                if o is not book:
+                    others += self.open_pnl(
+                        o, o.mark_bid[previous], o.mark_ask[previous], o.rate[previous]
+                    )
+            spread = float(book.mark_ask[previous] - book.mark_bid[previous])
+            constant = self.balance + others + (p.short_cost - p.long_cost) * rate
+            # equity(bid) = constant + rate * (long * bid - short * (bid + spread)); for a net
+            # short, in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
+            carry = p.short_units if net > 0 else p.long_units
+            trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+            order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
+            order.stop_price = trigger
+            order.stop_out = True
+            order.id = -1
+            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
+            order.active_from = order.scanned_to = order.cross_from = first
+            if book.extremes.unreachable(order):
+                continue
+            book.stop_out = order
+            self._stop_outs.append(order)
+
+    def _stop_out(self, book: Book, k: int, ts: int, price_here: float) -> None:
+        """Close everything at market: the triggering symbol at the price the level was hit."""
+        self.stopped_out = True
+        for other in self.books.values():
+            if not other.trades:
+                continue
+            kk = (
+                k
+                if other is book
+                else max(int(other.path.ts_ns.searchsorted(ts, side="right")) - 1, 0)
+            )
+            units = -sum(t.units for t in other.trades)
+            order = Order(0, other.instrument.symbol, units, OrderType.MARKET, ts, tag="stop_out")
+            order.id = self._next_order_id
+            self._next_order_id += 1
+            self.orders.append(order)
+            price = float(other.path.ask[kk] if units > 0 else other.path.bid[kk])
+            if other is book:
+                price = price_here
+            self._fill(order, other, kk, ts, price, close_only=list(other.trades))
+            order.reason = "margin level reached the stop-out level"
+        for book_ in self.books.values():
+            book_.stop_out = None
+        self._stop_outs = []
+
+    def _record_change(self, book: Book) -> None:
+        p = book.position
+        self.change_steps.append(self.step)
+        self.change_balance.append(self.balance)
+        self.change_positions.append(
+            (book.instrument.symbol, p.long_units, p.long_cost, p.short_units, p.short_cost)
+        )

@@ -1,0 +1,565 @@
+"""The engine: the clock, the loop that calls the strategy, and the trading interface it offers.
+
+One step is one bar of the strategy timeframe on the run's clock. A step ``i``:
+
+1. the broker applies every fill, expiry, swap and stop-out whose quote falls in the step;
+2. the scheduled callbacks due at this step run, then the per-bar callback (``handle_data``),
+   which sees only bars closed by the step's close;
+3. orders it places can first fill on the first quote after that close (or, with
+   ``trade_on_close``, market orders fill on the step's last quote).
+
+Python runs only in step 2; the broker works in compiled kernels and, thanks to its lookahead
+scans, is not even entered on steps where nothing can happen.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from backtestr.engine.broker import NEVER, Book, Broker
+from backtestr.engine.events import BarClosed, EquityUpdated, EventBus
+from backtestr.engine.history import Series
+from backtestr.engine.market import MarketData, QuotePath, bar_close_times, build_quote_path
+from backtestr.engine.orders import Order, OrderStatus, OrderType, TimeInForce
+from backtestr.engine.positions import Position
+from backtestr.engine.settings import EngineSettings, ModellingMode
+from backtestr.errors import BacktestrError, ConfigError, did_you_mean
+from backtestr.model import BarArrays, Timeframe, TradingDay
+from backtestr.model.arrays import F64, I64
+
+__all__ = ["Engine", "RunCancelledError", "RunControl"]
+
+FIELDS = ("open", "high", "low", "close", "volume", "price")
+
+
+class RunCancelledError(BacktestrError):
+    """The run was cancelled before it finished."""
+
+
+class RunControl:
+    """Thread-safe cancellation of a running engine (checked every few hundred steps)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    open_ns: I64
+    close_ns: I64
+
+
+def rollovers(start_ns: int, end_ns: int, trading_day: TradingDay) -> tuple[I64, F64]:
+    """Daily rollover instants (start of each trading day, Monday to Friday) and multipliers.
+
+    Holding over Wednesday's rollover pays three days, for the weekend.
+    """
+    zone = trading_day.timezone
+    start = pd.Timestamp(start_ns, tz="UTC").tz_convert(zone).normalize() - pd.Timedelta(days=1)
+    end = pd.Timestamp(end_ns, tz="UTC").tz_convert(zone).normalize() + pd.Timedelta(days=2)
+    days = pd.date_range(start.tz_localize(None), end.tz_localize(None), freq="D")
+    local = days + pd.Timedelta(hours=trading_day.start.hour, minutes=trading_day.start.minute)
+    local = local[local.day_of_week < 5]
+    stamps = local.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+    stamps = stamps[np.asarray(stamps.notna())]
+    ns = stamps.tz_convert("UTC").asi8.astype(np.int64)
+    multiplier = np.where(stamps.day_of_week == 2, 3.0, 1.0)
+    keep = (ns >= start_ns) & (ns <= end_ns)
+    return ns[keep], multiplier[keep]
+
+
+class Engine:
+    """A backtest in progress over ``market`` with ``settings``.
+
+    The strategy layer drives it: it reads bars through :meth:`series` / :meth:`bars_closed`,
+    trades through :meth:`place_order` and the sizing helpers, and advances time with
+    :meth:`run` or step by step (:meth:`run_steps`, :meth:`run_until`).
+    """
+
+    def __init__(
+        self,
+        market: MarketData,
+        settings: EngineSettings,
+        *,
+        events: EventBus | None = None,
+        control: RunControl | None = None,
+    ) -> None:
+        self.market = market
+        self.settings = settings
+        self.events = events or EventBus()
+        self.control = control or RunControl()
+        self.timeframe = market.timeframe
+        self.symbols = market.symbols
+        opens = _union([f.bars.ts_ns for f in market.feeds.values()])
+        duration = self.timeframe.duration_ns
+        if duration is not None:
+            closes = opens + np.int64(duration)
+        else:
+            closes = bar_close_times(
+                BarArrays.from_ohlc(opens, *([np.zeros(len(opens))] * 4)), self.timeframe
+            )
+        self.clock = _Clock(opens, closes)
+        self.n_steps = len(opens)
+        self.step = 0  # the step being decided (the strategy's "now")
+        self.next_step = 0  # the next step to run
+        self._series: dict[tuple[str, str, Timeframe], Series] = {}
+        self._ends: dict[tuple[str, Timeframe], list[int]] = {}
+        self._fresh: dict[str, list[bool] | None] = {}
+        self._bars: dict[tuple[str, Timeframe], BarArrays] = {}
+        books = self._build_books()
+        first = market.feeds[self.symbols[0]].instrument
+        roll_ns, roll_mult = rollovers(int(opens[0]), int(closes[-1]), first.trading_day)
+        self.broker = Broker(books, settings, closes, roll_ns, roll_mult, self.events)
+        self.records: list[tuple[int, str, float]] = []
+        self._scheduled: list[tuple[int, int, Callable[[], None]]] = []
+        self._scheduled_pos = 0
+        self.finished = False
+
+    # ----------------------------------------------------------------- setup
+    def _build_books(self) -> dict[str, Book]:
+        settings = self.settings
+        books: dict[str, Book] = {}
+        marks: dict[str, tuple[F64, F64]] = {}
+        for symbol, feed in self.market.feeds.items():
+            quotes = self._quote_builder(symbol)
+            bars = feed.bars
+            self._bars[(symbol, self.timeframe)] = bars
+            index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
+            self._ends[(symbol, self.timeframe)] = (index + 1).tolist()
+            fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
+            self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
+            if settings.mode is ModellingMode.TICKS:
+                path, step_end = quotes()
+                last = np.maximum(step_end - 1, 0)
+                mark_bid = path.bid[last].copy()
+                mark_ask = path.ask[last].copy()
+                mark_bid[step_end == 0] = np.nan
+                mark_ask[step_end == 0] = np.nan
+            else:
+                spread = bars.spread_avg.copy()
+                spread[~np.isfinite(spread)] = settings.spread_pips * feed.instrument.pip_size
+                safe = np.maximum(index, 0)
+                mark_bid = bars.close[safe].copy()
+                mark_ask = mark_bid + spread[safe]
+                mark_bid[index < 0] = np.nan
+                mark_ask[index < 0] = np.nan
+            marks[symbol] = (_ffill(mark_bid), _ffill(mark_ask))
+            margin_rate = (
+                1.0 / settings.leverage
+                if settings.leverage is not None
+                else feed.instrument.margin_rate
+            )
+            books[symbol] = Book(
+                instrument=feed.instrument,
+                quotes=quotes,
+                mark_bid=marks[symbol][0],
+                mark_ask=marks[symbol][1],
+                rate=np.ones(self.n_steps),
+                margin_rate=margin_rate,
+                position=Position(symbol, feed.instrument.contract_size),
+            )
+        for symbol, book in books.items():
+            book.rate = self._conversion(symbol, marks)
+        return books
+
+    def _quote_builder(self, symbol: str) -> Callable[[], tuple[QuotePath, I64]]:
+        feed = self.market.feeds[symbol]
+        settings = self.settings
+
+        def build() -> tuple[QuotePath, I64]:
+            path = build_quote_path(feed, settings.mode, self.timeframe, settings.spread_pips)
+            step_end = np.searchsorted(path.ts_ns, self.clock.close_ns, side="left")
+            return path, step_end.astype(np.int64)
+
+        return build
+
+    def _conversion(self, symbol: str, marks: dict[str, tuple[F64, F64]]) -> F64:
+        account = self.settings.currency
+        instrument = self.market.feeds[symbol].instrument
+        quote = instrument.quote_currency
+        if quote == account:
+            return np.ones(self.n_steps)
+        candidates = [(quote + account, False), (account + quote, True)]
+        for pair, invert in candidates:
+            if pair in marks:
+                bid, ask = marks[pair]
+                mid = _bfill((bid + ask) / 2.0)
+                return 1.0 / mid if invert else mid
+        raise ConfigError(
+            f"P&L of {symbol} is in {quote} but the account is in {account}: add "
+            f"{quote}{account} or {account}{quote} to the run's symbols so it can be converted."
+        )
+
+    # ----------------------------------------------------------------- data access
+    @property
+    def now_ns(self) -> int:
+        """The decision time of the current step: its bar's close."""
+        return int(self.clock.close_ns[self.step])
+
+    def bars(self, symbol: str, timeframe: Timeframe) -> BarArrays:
+        key = (symbol, timeframe)
+        bars = self._bars.get(key)
+        if bars is None:
+            self._check_symbol(symbol)
+            loader = self.market.bar_loader
+            if loader is None:
+                raise ConfigError(
+                    f"No {timeframe} bars of {symbol} in this run: only {self.timeframe} was "
+                    "loaded (run from the store, or pass a bar_loader in MarketData)."
+                )
+            bars = self._bars[key] = loader(symbol, timeframe)
+        return bars
+
+    def ends(self, symbol: str, timeframe: Timeframe) -> list[int]:
+        """Per step, how many bars of ``symbol``/``timeframe`` have closed by the step's close."""
+        key = (symbol, timeframe)
+        ends = self._ends.get(key)
+        if ends is None:
+            bars = self.bars(symbol, timeframe)
+            closes = bar_close_times(bars, timeframe)
+            ends = self._ends[key] = np.searchsorted(
+                closes, self.clock.close_ns, side="right"
+            ).tolist()
+        return ends
+
+    def series(self, symbol: str, field: str, timeframe: Timeframe | None = None) -> Series:
+        tf = timeframe or self.timeframe
+        key = (symbol, field, tf)
+        series = self._series.get(key)
+        if series is None:
+            if field not in FIELDS:
+                raise ConfigError(
+                    f"Unknown field '{field}': use one of {', '.join(FIELDS)}."
+                    + did_you_mean(field, FIELDS)
+                )
+            bars = self.bars(symbol, tf)
+            column = bars.close if field == "price" else getattr(bars, field)
+            series = self._series[key] = Series(
+                np.ascontiguousarray(column, dtype=np.float64), field
+            )
+        return series
+
+    def fresh(self, symbol: str) -> list[bool] | None:
+        """Per step, whether the symbol has a bar at that step (``None``: always)."""
+        self._check_symbol(symbol)
+        return self._fresh[symbol]
+
+    def _check_symbol(self, symbol: str) -> None:
+        if symbol not in self.market.feeds:
+            raise ConfigError(
+                f"Symbol '{symbol}' is not loaded in this run (loaded: "
+                f"{', '.join(self.symbols)})." + did_you_mean(symbol, self.symbols)
+            )
+
+    def price(self, symbol: str, *, buy: bool) -> float:
+        """The price a market order would see now: the ask to buy, the bid to sell."""
+        self._check_symbol(symbol)
+        book = self.broker.books[symbol]
+        return float(book.mark_ask[self.step] if buy else book.mark_bid[self.step])
+
+    def rate(self, symbol: str) -> float:
+        return float(self.broker.books[symbol].rate[self.step])
+
+    # ----------------------------------------------------------------- account
+    @property
+    def equity(self) -> float:
+        return self.broker.equity_at(self.step)
+
+    @property
+    def balance(self) -> float:
+        return self.broker.balance
+
+    def position(self, symbol: str) -> Position:
+        self._check_symbol(symbol)
+        return self.broker.books[symbol].position
+
+    # ----------------------------------------------------------------- trading
+    def place_order(
+        self,
+        symbol: str,
+        units: float,
+        *,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        trailing_stop_pips: float | None = None,
+        stop_loss: float | None = None,
+        take_profit: float | None = None,
+        stop_loss_pips: float | None = None,
+        take_profit_pips: float | None = None,
+        time_in_force: TimeInForce | str = TimeInForce.GTC,
+        expire_ns: int | None = None,
+        closes_trade: int | None = None,
+        reduce_first: bool = False,
+        tag: str = "",
+    ) -> Order | None:
+        """Place an order of ``units`` (signed: positive buys), rounded to the lot step.
+
+        The order type follows from the prices given: none → market, ``limit_price`` → limit,
+        ``stop_price`` → stop, both → stop-limit, ``trailing_stop_pips`` alone → trailing stop.
+        Returns ``None`` when the rounded size is zero.
+        """
+        self._check_symbol(symbol)
+        instrument = self.market.feeds[symbol].instrument
+        if closes_trade is None:
+            units = _round_units(units, instrument.lot_step * instrument.contract_size)
+            if units == 0.0:
+                return None
+            minimum = instrument.min_lot * instrument.contract_size
+            if abs(units) < minimum - 1e-9:
+                return None
+        tif = TimeInForce.parse(time_in_force)
+        if limit_price is not None and stop_price is not None:
+            kind = OrderType.STOP_LIMIT
+        elif limit_price is not None:
+            kind = OrderType.LIMIT
+        elif stop_price is not None:
+            kind = OrderType.STOP
+        else:
+            kind = OrderType.MARKET
+        trail = math.nan
+        if trailing_stop_pips is not None and kind is OrderType.MARKET and closes_trade is not None:
+            kind = OrderType.TRAILING_STOP
+            trail = trailing_stop_pips * instrument.pip_size
+        expiry = NEVER
+        if tif is TimeInForce.DAY:
+            roll = self.broker.rollover_ns
+            position = int(np.searchsorted(roll, self.now_ns, side="right"))
+            expiry = int(roll[position]) if position < len(roll) else NEVER
+        elif tif is TimeInForce.GTD:
+            if expire_ns is None:
+                raise ConfigError("time_in_force='gtd' needs an expiry time (expire=...)")
+            expiry = expire_ns
+        nan = math.nan
+        order = Order(
+            id=0,
+            symbol=symbol,
+            units=float(units),
+            type=kind,
+            created_ns=self.now_ns,
+            limit_price=nan if limit_price is None else float(limit_price),
+            stop_price=nan if stop_price is None else float(stop_price),
+            trail_distance=trail,
+            time_in_force=tif,
+            expire_ns=expiry,
+            stop_loss=nan if stop_loss is None else float(stop_loss),
+            take_profit=nan if take_profit is None else float(take_profit),
+            stop_loss_pips=nan if stop_loss_pips is None else float(stop_loss_pips),
+            take_profit_pips=nan if take_profit_pips is None else float(take_profit_pips),
+            trailing_stop_pips=(
+                nan
+                if trailing_stop_pips is None or kind is OrderType.TRAILING_STOP
+                else float(trailing_stop_pips)
+            ),
+            closes_trade=closes_trade,
+            reduce_first=reduce_first,
+            tag=tag,
+        )
+        self.broker.step = self.step
+        immediate = self.settings.trade_on_close and kind is OrderType.MARKET
+        return self.broker.submit(order, self.now_ns, immediate=immediate)
+
+    def cancel_order(self, order: Order | int) -> None:
+        order_id = order if isinstance(order, int) else order.id
+        pending = self.broker.pending.get(order_id)
+        if pending is not None:
+            self.broker.cancel(pending, OrderStatus.CANCELLED, "cancelled by strategy", self.now_ns)
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return [
+            o
+            for o in self.broker.pending.values()
+            if (symbol is None or o.symbol == symbol) and o.closes_trade is None
+        ]
+
+    def pending_market_units(self, symbol: str) -> float:
+        return sum(
+            o.units
+            for o in self.broker.pending.values()
+            if o.symbol == symbol and o.type is OrderType.MARKET and o.closes_trade is None
+        )
+
+    def units_for_value(self, symbol: str, value: float) -> float:
+        """Units of ``symbol`` worth ``value`` in account currency at the current price."""
+        price = self.price(symbol, buy=value > 0)
+        per_unit = price * self.rate(symbol)
+        if not per_unit > 0 or math.isnan(per_unit):
+            return 0.0
+        return value / per_unit
+
+    def record(self, name: str, value: float) -> None:
+        self.records.append((self.step, name, float(value)))
+
+    # ----------------------------------------------------------------- schedule
+    def schedule(self, steps: list[int], callback: Callable[[], None]) -> None:
+        """Call ``callback`` at each of ``steps`` (before the per-bar callback)."""
+        order = len(self._scheduled)
+        self._scheduled.extend((s, order, callback) for s in steps if s >= self.next_step)
+        self._scheduled.sort(key=lambda item: (item[0], item[1]))
+        self._scheduled_pos = 0
+        while (
+            self._scheduled_pos < len(self._scheduled)
+            and self._scheduled[self._scheduled_pos][0] < self.next_step
+        ):
+            self._scheduled_pos += 1
+
+    def _next_scheduled(self) -> int:
+        pos = self._scheduled_pos
+        return self._scheduled[pos][0] if pos < len(self._scheduled) else NEVER
+
+    def _run_scheduled(self, step: int) -> None:
+        while (
+            self._scheduled_pos < len(self._scheduled)
+            and self._scheduled[self._scheduled_pos][0] <= step
+        ):
+            _, _, callback = self._scheduled[self._scheduled_pos]
+            self._scheduled_pos += 1
+            callback()
+
+    # ----------------------------------------------------------------- the loop
+    def run(
+        self,
+        on_bar: Callable[[], None],
+        *,
+        stop_step: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Run steps until ``stop_step`` (exclusive; default: the end), calling ``on_bar``."""
+        stop = self.n_steps if stop_step is None else min(stop_step, self.n_steps)
+        # Objects alive before a long run (the data, the caches) cannot become garbage during
+        # it: freezing them spares every full collection from walking them again. (Garbage
+        # frozen with them is only delayed: unfreezing hands it back to the collector.)
+        freeze = stop - self.next_step >= 10_000
+        if freeze:
+            gc.freeze()
+        try:
+            if self.events.active:
+                self._run_observed(on_bar, stop)
+            else:
+                self._run_fast(on_bar, stop, progress)
+        finally:
+            if freeze:
+                gc.unfreeze()
+        if self.next_step >= self.n_steps:
+            self._finish()
+
+    def _wake(self, step: int) -> None:
+        """Whatever is due at ``step`` before the strategy decides: fills, then callbacks."""
+        self.step = step
+        self.broker.process_through(step)
+        if step >= self._next_scheduled():
+            self._run_scheduled(step)
+            self.broker.wake_step = self._next_scheduled()
+            self.broker._refresh_next_check()
+
+    def _run_fast(
+        self, on_bar: Callable[[], None], stop: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        broker = self.broker
+        broker.wake_step = self._next_scheduled()
+        broker._refresh_next_check()
+        n = self.n_steps
+        block = 1024
+        for low in range(self.next_step, stop, block):
+            next_check = broker.next_check_step
+            for i in range(low, min(low + block, stop)):
+                if i >= next_check:
+                    self._wake(i)
+                self.step = i
+                on_bar()
+                next_check = broker.next_check_step
+                if next_check <= i:  # trade-on-close fills on this bar
+                    broker.process_through(i)
+                    next_check = broker.next_check_step
+            self.next_step = min(low + block, stop)
+            if self.control.cancelled:
+                raise RunCancelledError(f"Run cancelled at bar {self.next_step} of {n}.")
+            if progress is not None:
+                progress(self.next_step, n)
+
+    def _run_observed(self, on_bar: Callable[[], None], stop: int) -> None:
+        broker = self.broker
+        broker.wake_step = self._next_scheduled()
+        broker._refresh_next_check()
+        for i in range(self.next_step, stop):
+            if i >= broker.next_check_step:
+                self._wake(i)
+            self.step = i
+            on_bar()
+            if broker.next_check_step <= i:
+                broker.process_through(i)
+            self.next_step = i + 1
+            ts = int(self.clock.open_ns[i])
+            self.events.emit(BarClosed(i, ts))
+            self.events.emit(EquityUpdated(i, ts, broker.equity_at(i), broker.balance))
+            if self.control.cancelled:
+                raise RunCancelledError(f"Run cancelled at bar {i + 1} of {self.n_steps}.")
+
+    def run_steps(self, count: int, on_bar: Callable[[], None]) -> None:
+        """Advance ``count`` steps (the replay's "next bar" / "next N bars")."""
+        self.run(on_bar, stop_step=self.next_step + count)
+
+    def run_until(self, ts_ns: int, on_bar: Callable[[], None]) -> None:
+        """Advance through every step whose bar opens before ``ts_ns``."""
+        stop = int(np.searchsorted(self.clock.open_ns, ts_ns, side="left"))
+        self.run(on_bar, stop_step=max(stop, self.next_step))
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        last = self.n_steps - 1
+        self.step = last
+        self.broker.step = last
+        # everything up to the final close has been processed already; close what is left
+        if self.settings.close_at_end:
+            self.broker.close_all("end_of_run", int(self.clock.close_ns[last]))
+
+
+def _union(arrays: list[I64]) -> I64:
+    """Sorted union of strictly increasing arrays (np.unique hashes, which is slow here)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    merged = np.sort(np.concatenate(arrays), kind="stable")
+    keep = np.ones(len(merged), dtype=np.bool_)
+    keep[1:] = merged[1:] != merged[:-1]
+    return merged[keep]
+
+
+def _round_units(units: float, step: float) -> float:
+    """Round toward zero to a multiple of ``step`` (tolerating float noise)."""
+    count = math.floor(abs(units) / step + 1e-9)
+    return math.copysign(count * step, units) if count else 0.0
+
+
+def _ffill(values: F64) -> F64:
+    mask = np.isnan(values)
+    if not mask.any():
+        return values
+    index = np.where(~mask, np.arange(len(values)), 0)
+    np.maximum.accumulate(index, out=index)
+    out = values[index]
+    return _bfill(out)
+
+
+def _bfill(values: F64) -> F64:
+    mask = np.isnan(values)
+    if not mask.any() or mask.all():
+        return values
+    first = int(np.argmax(~mask))
+    out = values.copy()
+    out[:first] = values[first]
+    return out
