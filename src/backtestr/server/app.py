@@ -17,7 +17,7 @@ from backtestr.errors import BacktestrError
 from backtestr.server.errors import error_response
 from backtestr.server.jobs import JobRegistry
 from backtestr.server.routes_data import data_router
-from backtestr.server.routes_runs import runs_router
+from backtestr.server.routes_runs import runs_router, strategies_router
 from backtestr.server.security import AccessGuard
 from backtestr.server.settings import ServerSettings
 from backtestr.server.store_access import StoreAccess
@@ -76,6 +76,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.include_router(data_router())
     app.include_router(runs_router())
+    app.include_router(strategies_router())
     _mount_frontend(app, settings)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(AccessGuard, settings=settings)
