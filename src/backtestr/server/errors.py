@@ -31,7 +31,7 @@ def error_response(error: BacktestrError) -> tuple[int, ErrorBody]:
         return 422, body
     if isinstance(error, StrategyError):
         # the line is in the user's own code: the editor marks it
-        body.update(file=error.path, line=error.line)
+        body.update(file=None if error.path is None else Path(error.path).name, line=error.line)
         return 422, body
     if isinstance(error, RunCancelledError):
         return 409, body
