@@ -64,7 +64,7 @@ def test_a_hand_order_fills_on_the_next_bar(loaded: TestClient) -> None:
         placed, _ = until(socket, "order")
         assert placed["units"] == 10_000
         socket.send_json({"type": "step"})
-        fill, before = until(socket, "fill")
+        fill, _ = until(socket, "fill")
         assert fill["units"] == 10_000
         assert fill["price"] > 1.1
         position, _ = until(socket, "position")
@@ -82,7 +82,8 @@ def test_playing_streams_bars_at_the_speed_asked(loaded: TestClient) -> None:
         until(socket, "history")
         socket.send_json({"type": "play"})
         times = [until(socket, "bar")[0]["time"] for _ in range(5)]
-        assert times == sorted(times) and len(set(times)) == 5
+        assert times == sorted(times)
+        assert len(set(times)) == 5
         socket.send_json({"type": "speed", "speed": 1000})
         finished, _ = until(socket, "finished")  # the last of 96 bars, then the saved run
         assert finished["run_id"].startswith("replay-")
