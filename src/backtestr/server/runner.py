@@ -33,7 +33,7 @@ def _server(settings: ServerSettings) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         lifespan="on",
-        ws="websockets",  # replay streams bars over a WebSocket
+        ws="websockets-sansio",  # replay streams bars over a WebSocket
     )
     return uvicorn.Server(config)
 

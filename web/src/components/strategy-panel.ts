@@ -1,17 +1,54 @@
-// The strategy tab: the code editor with examples to start from. Running a strategy (the run
-// button, settings and results) joins this panel with the backtest engine.
+// The strategy tab: the code editor with examples to start from, the run settings, the run
+// itself (progress, cancel, status) and its results. Errors in the user's code are shown with
+// their line, and the editor moves there.
 
+import { ApiError, type ApiClient } from "../api/client";
+import type { RunRequest } from "../api/types";
 import type { CodeEditor } from "../editor/code-editor";
 import { EXAMPLES } from "../state/examples";
+import type { SymbolEntry } from "../state/library";
+import { equityOf, tradesOf, type Trade } from "../state/results";
 import { h } from "./dom";
+import { ResultsPanel } from "./results-panel";
+
+export interface RunListener {
+  /** A run finished: its symbol and trades (the chart marks them). */
+  completed(symbol: string, trades: Trade[]): void;
+  /** The user picked a trade in the list. */
+  showTrade(symbol: string, trade: Trade): void;
+}
+
+const MODES = [
+  ["ohlc", "M1 OHLC"],
+  ["ticks", "Real ticks"],
+  ["open", "Open prices"],
+] as const;
 
 export class StrategyPanel {
   readonly element: HTMLElement;
   private readonly host: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly runStatus: HTMLElement;
+  private readonly progress: HTMLProgressElement;
+  private readonly runButton: HTMLButtonElement;
+  private readonly cancelButton: HTMLButtonElement;
+  private readonly symbol: HTMLSelectElement;
+  private readonly timeframe: HTMLSelectElement;
+  private readonly from: HTMLInputElement;
+  private readonly to: HTMLInputElement;
+  private readonly cash: HTMLInputElement;
+  private readonly leverage: HTMLInputElement;
+  private readonly commission: HTMLInputElement;
+  private readonly mode: HTMLSelectElement;
+  private readonly results: ResultsPanel;
   private editor: CodeEditor | null = null;
+  private entries: SymbolEntry[] = [];
+  private jobId: string | null = null;
 
-  constructor() {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly listener: RunListener,
+  ) {
     const examples = h(
       "select",
       { testid: "strategy-example-select", "aria-label": "Start from an example" },
@@ -22,20 +59,85 @@ export class StrategyPanel {
       if (chosen !== undefined)
         void this.ensureEditor().then((editor) => editor.setText(chosen.code));
     });
+    const check = h("button", { type: "button", testid: "strategy-check-button" }, "Check");
+    check.addEventListener("click", () => void this.check());
     this.status = h("span", { class: "muted", testid: "strategy-status" });
     this.host = h("div", { class: "editor-host" });
+
+    this.symbol = h("select", { testid: "run-symbol", "aria-label": "Symbol" });
+    this.symbol.addEventListener("change", () => this.renderTimeframes());
+    this.timeframe = h("select", { testid: "run-timeframe", "aria-label": "Timeframe" });
+    this.from = h("input", { type: "date", testid: "run-from", "aria-label": "From (UTC)" });
+    this.to = h("input", { type: "date", testid: "run-to", "aria-label": "To (UTC, included)" });
+    this.cash = h("input", {
+      type: "number",
+      min: 1,
+      step: "any",
+      value: 100000,
+      class: "narrow",
+      testid: "run-cash",
+      "aria-label": "Cash",
+    });
+    this.leverage = h("input", {
+      type: "number",
+      min: 1,
+      step: "any",
+      placeholder: "per instrument",
+      class: "narrow",
+      testid: "run-leverage",
+      "aria-label": "Leverage",
+    });
+    this.commission = h("input", {
+      value: "0",
+      class: "narrow",
+      testid: "run-commission",
+      "aria-label": "Commission per side, e.g. 3.5/lot",
+      title: "Per side: 3.5/lot, 35/m, 0.1%, 2/trade",
+    });
+    this.mode = h(
+      "select",
+      { testid: "run-mode", "aria-label": "Price modelling" },
+      ...MODES.map(([value, label]) => h("option", { value }, label)),
+    );
+    this.runButton = h(
+      "button",
+      { type: "button", class: "primary", testid: "run-backtest-button" },
+      "Run backtest",
+    );
+    this.runButton.addEventListener("click", () => void this.run());
+    this.cancelButton = h("button", { type: "button", testid: "cancel-backtest-button" }, "Cancel");
+    this.cancelButton.hidden = true;
+    this.cancelButton.addEventListener("click", () => {
+      if (this.jobId !== null) void this.api.cancelRun(this.jobId);
+    });
+    this.progress = h("progress", { max: 100, value: 0, testid: "backtest-progress" });
+    this.progress.hidden = true;
+    this.runStatus = h("span", { class: "run-status", testid: "backtest-status", role: "status" });
+    this.results = new ResultsPanel((trade) => this.listener.showTrade(this.symbol.value, trade));
+
+    const field = (label: string, control: HTMLElement): HTMLElement =>
+      h("label", { class: "field" }, h("span", {}, label), control);
     this.element = h(
       "section",
       { class: "strategy-panel", testid: "strategy-panel" },
+      h("div", { class: "toolbar" }, h("span", {}, "Example: "), examples, check, this.status),
       h(
         "div",
-        { class: "toolbar" },
-        h("span", {}, "Example: "),
-        examples,
-        h("span", { class: "spacer" }),
-        this.status,
+        { class: "toolbar run-settings" },
+        field("Symbol", this.symbol),
+        field("Timeframe", this.timeframe),
+        field("From", this.from),
+        field("To", this.to),
+        field("Cash", this.cash),
+        field("Leverage", this.leverage),
+        field("Commission", this.commission),
+        field("Prices", this.mode),
+        this.runButton,
+        this.cancelButton,
+        this.progress,
+        this.runStatus,
       ),
-      this.host,
+      h("div", { class: "strategy-body" }, this.host, this.results.element),
     );
   }
 
@@ -49,9 +151,121 @@ export class StrategyPanel {
     return this.editor?.text ?? "";
   }
 
+  /** The symbols with data, offered to run on; keeps the choice when it is still there. */
+  setSymbols(entries: SymbolEntry[], preferred: string | null): void {
+    this.entries = entries;
+    const current = this.symbol.value || preferred;
+    this.symbol.replaceChildren(
+      ...entries.map((entry) => h("option", { value: entry.symbol }, entry.symbol)),
+    );
+    const keep = entries.find((entry) => entry.symbol === current) ?? entries[0];
+    if (keep !== undefined) this.symbol.value = keep.symbol;
+    this.renderTimeframes();
+  }
+
   dispose(): void {
     this.editor?.dispose();
     this.editor = null;
+    this.results.dispose();
+  }
+
+  private renderTimeframes(): void {
+    const entry = this.entries.find((item) => item.symbol === this.symbol.value);
+    const previous = this.timeframe.value;
+    const timeframes = entry?.timeframes ?? [];
+    this.timeframe.replaceChildren(...timeframes.map((tf) => h("option", { value: tf }, tf)));
+    const chosen = timeframes.includes(previous) ? previous : (timeframes[0] ?? "");
+    this.timeframe.value = chosen;
+  }
+
+  private request(source: string): RunRequest {
+    const leverage = Number(this.leverage.value);
+    const request: RunRequest = {
+      source,
+      name: "strategy",
+      symbol: this.symbol.value,
+      timeframe: this.timeframe.value || "M1",
+      cash: Number(this.cash.value) || 100_000,
+      leverage: this.leverage.value && leverage > 0 ? leverage : null,
+      commission: this.commission.value.trim() || "0",
+      mode: this.mode.value,
+    };
+    if (this.from.value) request.start = this.from.value;
+    if (this.to.value) request.end = this.to.value;
+    return request;
+  }
+
+  private async run(): Promise<void> {
+    const editor = await this.ensureEditor();
+    if (!this.symbol.value) {
+      this.setRunStatus("Import data first: there is nothing to run on.", "error");
+      return;
+    }
+    const symbol = this.symbol.value;
+    this.runButton.disabled = true;
+    this.cancelButton.hidden = false;
+    this.progress.hidden = false;
+    this.progress.value = 0;
+    this.setRunStatus("Running…", "");
+    this.results.clear();
+    try {
+      const outcome = await this.api.runBacktest(
+        this.request(editor.text),
+        (progress) => {
+          if (progress.total > 0) this.progress.value = (100 * progress.done) / progress.total;
+        },
+        (jobId) => {
+          this.jobId = jobId;
+        },
+      );
+      this.results.showStats(outcome.stats);
+      this.setRunStatus(`Completed: run ${outcome.run_id}`, "ok");
+      const [equity, trades] = await Promise.all([
+        this.api.runTable(outcome.run_id, "equity"),
+        this.api.runTable(outcome.run_id, "trades"),
+      ]);
+      const tradeList = tradesOf(trades);
+      this.results.showEquity(equityOf(equity));
+      this.results.showTrades(tradeList);
+      this.listener.completed(symbol, tradeList);
+    } catch (error) {
+      this.showError(error, editor);
+    } finally {
+      this.jobId = null;
+      this.runButton.disabled = false;
+      this.cancelButton.hidden = true;
+      this.progress.hidden = true;
+    }
+  }
+
+  private async check(): Promise<void> {
+    const editor = await this.ensureEditor();
+    try {
+      const checked = await this.api.checkStrategy(editor.text);
+      const names = Object.keys(checked.parameters);
+      this.status.textContent = names.length
+        ? `OK — parameters: ${names.join(", ")}`
+        : "OK — no parameters";
+    } catch (error) {
+      this.showError(error, editor, this.status);
+    }
+  }
+
+  private showError(error: unknown, editor: CodeEditor, where = this.runStatus): void {
+    if (error instanceof ApiError) {
+      const cancelled = error.status === 409;
+      const text = cancelled ? "Cancelled" : `Error: ${error.body.message}`;
+      if (where === this.runStatus) this.setRunStatus(text, cancelled ? "" : "error");
+      else where.textContent = text;
+      if (typeof error.body.line === "number") editor.goToLine(error.body.line);
+    } else {
+      this.setRunStatus(`Error: ${String(error)}`, "error");
+    }
+  }
+
+  private setRunStatus(text: string, kind: "ok" | "error" | ""): void {
+    this.runStatus.textContent = text;
+    this.runStatus.className = `run-status ${kind}`;
   }
 
   private loading: Promise<CodeEditor> | null = null;
