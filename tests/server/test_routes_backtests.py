@@ -130,3 +130,22 @@ def test_checking_a_strategy_returns_its_parameters_or_its_error(client: TestCli
 def test_unknown_job_is_404(client: TestClient) -> None:
     assert client.get("/api/runs/jobs/nope").status_code == 404
     assert client.delete("/api/runs/jobs/nope").status_code == 404
+
+
+def test_other_timeframes_are_read_while_the_store_serves_others(loaded: TestClient) -> None:
+    # data.history in H1 reads the store during the run: it waits for the store's lock
+    source = (
+        "def handle_data(context, data):\n"
+        "    hourly = data.history(context.symbol, 'close', 3, timeframe='H1')\n"
+        "    record(hourly=float(hourly[-1]))\n"
+    )
+    job = loaded.post(
+        "/api/runs", json={"source": source, "symbol": "EURUSD", "timeframe": "M15"}
+    ).json()
+    for _ in range(5):
+        assert loaded.get("/api/bars", params={"symbol": "EURUSD"}).status_code == 200
+    status, body = wait_for(loaded, job["job_id"])
+    assert status == 200, body
+    records = loaded.get(f"/api/runs/{body['run_id']}/tables/records").json()
+    assert records["total"] > 0
+    assert "hourly" in records["columns"]

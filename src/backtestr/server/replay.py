@@ -172,8 +172,7 @@ def open_replay(access: StoreAccess, start: ReplayStart) -> tuple[ReplaySession,
         leverage=start.leverage,
         commission=start.commission,
     )
-    with access.use() as store:
-        backtest = backtest_from_store(store, source, spec)
+    backtest = backtest_from_store(access.use, source, spec)
     session = ReplaySession(backtest, spec.symbol)
     first_ns = None if not start.start else parse_utc_time(start.start)
     history = session.reveal_until(first_ns, start.history)

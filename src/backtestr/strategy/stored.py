@@ -7,6 +7,7 @@ itself does not hold the store.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -22,6 +23,7 @@ from backtestr.engine import (
     parse_commission,
     parse_slippage,
 )
+from backtestr.model import BarArrays, Timeframe
 from backtestr.strategy.backtest import Backtest, Progress
 from backtestr.strategy.feed import market_from_store
 from backtestr.strategy.loader import StrategySource
@@ -74,18 +76,31 @@ class SavedRun:
     result: RunResult
 
 
-def backtest_from_store(store: Store, source: StrategySource, spec: RunSpec) -> Backtest:
-    """A :class:`Backtest` of ``source`` on the stored data ``spec`` selects (not run yet)."""
+def backtest_from_store(open_store: OpenStore, source: StrategySource, spec: RunSpec) -> Backtest:
+    """A :class:`Backtest` of ``source`` on the stored data ``spec`` selects (not run yet).
+
+    Other timeframes the strategy asks for later are read through ``open_store`` too, so that
+    they wait for the store like everything else.
+    """
     settings = spec.settings()
-    market = market_from_store(
-        store,
-        [spec.symbol.upper()],
-        spec.timeframe,
-        start_ns=spec.start_ns,
-        end_ns=spec.end_ns,
-        mode=settings.mode,
-        currency=settings.currency,
-    )
+    with open_store() as store:
+        market = market_from_store(
+            store,
+            [spec.symbol.upper()],
+            spec.timeframe,
+            start_ns=spec.start_ns,
+            end_ns=spec.end_ns,
+            mode=settings.mode,
+            currency=settings.currency,
+        )
+    loader = market.bar_loader
+    if loader is not None:
+
+        def load(symbol: str, timeframe: Timeframe) -> BarArrays:
+            with open_store():
+                return loader(symbol, timeframe)
+
+        market = dataclasses.replace(market, bar_loader=load)
     return Backtest(source, market, settings, spec.params)
 
 
@@ -125,8 +140,7 @@ def run_and_save(
     RunCancelledError
         When the backtest was cancelled.
     """
-    with open_store() as store:
-        backtest = backtest_from_store(store, source, spec)
+    backtest = backtest_from_store(open_store, source, spec)
     if started is not None:
         started(backtest)
     result = backtest.run(progress)
