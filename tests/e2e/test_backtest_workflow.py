@@ -63,6 +63,10 @@ def test_complete_backtest_workflow(page: Page, tmp_path: Path) -> None:
     expect(page.get_by_test_id("trade-list").locator("tbody tr")).to_have_count(
         min(total_trades, 500)
     )
+    # the run is saved, and listed among the saved runs
+    saved = page.get_by_test_id("past-runs-select").locator("option")
+    expect(saved).to_have_count(2)
+    expect(saved.nth(1)).to_contain_text(total_return or "")
     if SCREENSHOTS:
         page.screenshot(path=str(Path(SCREENSHOTS) / "backtest-results.png"))
     # a trade picked in the list is shown on the chart

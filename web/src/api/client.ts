@@ -13,6 +13,7 @@ import type {
   RunProgress,
   RunRequest,
   RunTable,
+  SavedRun,
   SourceFormat,
 } from "./types";
 
@@ -170,6 +171,11 @@ export class ApiClient {
         return { run_id: result.run_id, stats: result.stats };
       await new Promise((wake) => setTimeout(wake, 200));
     }
+  }
+
+  /** The saved runs, oldest first. */
+  runs(): Promise<SavedRun[]> {
+    return this.json<SavedRun[]>("/api/runs");
   }
 
   cancelRun(jobId: string): Promise<unknown> {

@@ -116,3 +116,10 @@ export interface RunTable {
   columns: string[];
   data: Record<string, (number | string | null)[]>;
 }
+
+/** A saved run as listed: its manifest holds the strategy, settings, data and stats. */
+export interface SavedRun {
+  run_id: string;
+  created: string;
+  manifest: { stats?: RunStats; symbols?: string[]; timeframe?: string };
+}

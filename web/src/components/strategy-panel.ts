@@ -3,11 +3,11 @@
 // their line, and the editor moves there.
 
 import { ApiError, type ApiClient } from "../api/client";
-import type { RunRequest } from "../api/types";
+import type { RunRequest, RunStats, SavedRun } from "../api/types";
 import type { CodeEditor } from "../editor/code-editor";
 import { EXAMPLES } from "../state/examples";
 import type { SymbolEntry } from "../state/library";
-import { equityOf, tradesOf, type Trade } from "../state/results";
+import { equityOf, formatPercent, tradesOf, type Trade } from "../state/results";
 import { h } from "./dom";
 import { ResultsPanel } from "./results-panel";
 
@@ -41,6 +41,7 @@ export class StrategyPanel {
   private readonly commission: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
   private readonly results: ResultsPanel;
+  private readonly pastRuns: HTMLSelectElement;
   private editor: CodeEditor | null = null;
   private entries: SymbolEntry[] = [];
   private jobId: string | null = null;
@@ -113,6 +114,8 @@ export class StrategyPanel {
     this.progress = h("progress", { max: 100, value: 0, testid: "backtest-progress" });
     this.progress.hidden = true;
     this.runStatus = h("span", { class: "run-status", testid: "backtest-status", role: "status" });
+    this.pastRuns = h("select", { testid: "past-runs-select", "aria-label": "Saved runs" });
+    this.pastRuns.addEventListener("change", () => void this.showSaved(this.pastRuns.value));
     this.results = new ResultsPanel((trade) => this.listener.showTrade(this.symbol.value, trade));
 
     const field = (label: string, control: HTMLElement): HTMLElement =>
@@ -144,6 +147,7 @@ export class StrategyPanel {
   /** Create the editor when the tab is first shown (CodeMirror measures its container, and is
    * loaded only then, so that the data screen paints without it). */
   show(): Promise<CodeEditor> {
+    void this.listRuns(null);
     return this.ensureEditor();
   }
 
@@ -218,16 +222,9 @@ export class StrategyPanel {
           this.jobId = jobId;
         },
       );
-      this.results.showStats(outcome.stats);
       this.setRunStatus(`Completed: run ${outcome.run_id}`, "ok");
-      const [equity, trades] = await Promise.all([
-        this.api.runTable(outcome.run_id, "equity"),
-        this.api.runTable(outcome.run_id, "trades"),
-      ]);
-      const tradeList = tradesOf(trades);
-      this.results.showEquity(equityOf(equity));
-      this.results.showTrades(tradeList);
-      this.listener.completed(symbol, tradeList);
+      await this.showRun(outcome.run_id, symbol, outcome.stats);
+      void this.listRuns(outcome.run_id);
     } catch (error) {
       this.showError(error, editor);
     } finally {
@@ -235,6 +232,54 @@ export class StrategyPanel {
       this.runButton.disabled = false;
       this.cancelButton.hidden = true;
       this.progress.hidden = true;
+    }
+  }
+
+  private async showRun(runId: string, symbol: string, stats: RunStats): Promise<void> {
+    this.results.showStats(stats);
+    const [equity, trades] = await Promise.all([
+      this.api.runTable(runId, "equity"),
+      this.api.runTable(runId, "trades"),
+    ]);
+    const tradeList = tradesOf(trades);
+    this.results.showEquity(equityOf(equity));
+    this.results.showTrades(tradeList);
+    this.listener.completed(symbol, tradeList);
+  }
+
+  private saved: SavedRun[] = [];
+
+  private async listRuns(selected: string | null): Promise<void> {
+    try {
+      this.saved = (await this.api.runs()).reverse(); // newest first
+    } catch {
+      return; // the list is a convenience: the run itself reported any problem
+    }
+    this.pastRuns.replaceChildren(
+      h("option", { value: "" }, this.saved.length ? "Open a saved run…" : "none yet"),
+      ...this.saved.map((run) =>
+        h(
+          "option",
+          { value: run.run_id },
+          `${run.run_id} (${formatPercent(run.manifest.stats?.total_return_pct)})`,
+        ),
+      ),
+    );
+    this.pastRuns.value = selected ?? "";
+  }
+
+  private async showSaved(runId: string): Promise<void> {
+    const run = this.saved.find((item) => item.run_id === runId);
+    if (run === undefined) return;
+    this.results.clear();
+    try {
+      await this.showRun(runId, run.manifest.symbols?.[0] ?? "", run.manifest.stats ?? {});
+      this.setRunStatus(`Saved run ${runId}`, "");
+    } catch (error) {
+      this.setRunStatus(
+        `Error: ${error instanceof ApiError ? error.body.message : String(error)}`,
+        "error",
+      );
     }
   }
 
