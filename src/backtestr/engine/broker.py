@@ -229,7 +229,10 @@ class Broker:
         self.orders.append(order)
         self.now_ns = max(self.now_ns, decision_ns)
         book = self.books[order.symbol]
-        first = int(book.path.ts_ns.searchsorted(decision_ns, side="left"))
+        if decision_ns == self.clock_close_ns[self.step]:
+            first = int(book.step_end[self.step])  # the same search, done once per run
+        else:
+            first = int(book.path.ts_ns.searchsorted(decision_ns, side="left"))
         if immediate and order.type is OrderType.MARKET and first > 0:
             first -= 1
         order.active_from = first
@@ -434,7 +437,9 @@ class Broker:
                     remaining = 0.0
         # margin check for the part that adds exposure
         if remaining:
-            released = sum(t.margin * abs(q) / abs(t.units) for t, q in closing)
+            released = 0.0
+            for t, q in closing:
+                released += t.margin * abs(q) / abs(t.units)
             margin_rate = book.margin_rate
             required = abs(remaining) * price * rate * margin_rate
             equity = self._equity_at_quote(book, k)
@@ -454,7 +459,9 @@ class Broker:
                         OrderCancelled(order.id, order.symbol, "rejected", order.reason, ts)
                     )
                 return
-        total_units = sum(abs(q) for _, q in closing) + abs(remaining)
+        total_units = abs(remaining)
+        for _, q in closing:
+            total_units += abs(q)
         commission = self.settings.commission.cost(total_units, price, instrument, rate)
         for trade, part in closing:
             share = commission * abs(part) / total_units if total_units else 0.0
@@ -507,6 +514,14 @@ class Broker:
         self._attach_exits(order, book, trade, price, k)
 
     def _attach_exits(self, order: Order, book: Book, trade: Trade, price: float, k: int) -> None:
+        if (
+            order.stop_loss != order.stop_loss  # NaN: no exit of this kind (cheap check)
+            and order.take_profit != order.take_profit
+            and order.stop_loss_pips != order.stop_loss_pips
+            and order.take_profit_pips != order.take_profit_pips
+            and order.trailing_stop_pips != order.trailing_stop_pips
+        ):
+            return
         pip = book.instrument.pip_size
         sign = 1.0 if trade.units > 0 else -1.0
         stop_loss = order.stop_loss

@@ -321,7 +321,11 @@ class Engine:
             minimum = instrument.min_lot * instrument.contract_size
             if abs(units) < minimum - 1e-9:
                 return None
-        tif = TimeInForce.parse(time_in_force)
+        tif = (
+            time_in_force
+            if type(time_in_force) is TimeInForce
+            else TimeInForce.parse(time_in_force)
+        )
         if limit_price is not None and stop_price is not None:
             kind = OrderType.STOP_LIMIT
         elif limit_price is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,17 @@ __all__ = ["Account", "BarData", "Context", "Indicator", "Portfolio", "Positions
 class BarData:
     """zipline's ``data``: current values and history windows of closed bars only."""
 
-    __slots__ = ("_by_tf", "_cache", "_engine", "_fresh")
+    __slots__ = ("_always", "_by_tf", "_cache", "_engine", "_fresh")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._cache: dict[str, dict[str, tuple[Series, list[int]]]] = {}
-        self._by_tf: dict[tuple[str, str, Timeframe], tuple[Series, list[int]]] = {}
-        self._fresh = {symbol: engine.fresh(symbol) for symbol in engine.symbols}
+        self._cache: dict[str, dict[str, tuple[Series, list[int], dict[int, Window]]]] = {}
+        self._by_tf: dict[
+            tuple[str, str, Timeframe], tuple[Series, list[int], dict[int, Window]]
+        ] = {}
+        fresh = {symbol: engine.fresh(symbol) for symbol in engine.symbols}
+        self._always = frozenset(s for s, flags in fresh.items() if flags is None)
+        self._fresh = {s: flags for s, flags in fresh.items() if flags is not None}
 
     def _resolve(
         self, asset: str, field: str, timeframe: Timeframe | None
@@ -57,19 +62,29 @@ class BarData:
         """
         if timeframe is None:
             try:
-                series, ends = self._cache[assets][fields]
+                series, ends, windows = self._cache[assets][fields]
             except KeyError:
-                series, ends = self._cache.setdefault(assets, {})[fields] = self._resolve(
-                    assets, fields, None
+                series, ends, windows = self._cache.setdefault(assets, {})[fields] = (
+                    *self._resolve(assets, fields, None),
+                    {},
                 )
         else:
             tf = Timeframe.parse(timeframe)
             key = (assets, fields, tf)
             entry = self._by_tf.get(key)
             if entry is None:
-                entry = self._by_tf[key] = self._resolve(assets, fields, tf)
-            series, ends = entry
-        return Window(series, ends[self._engine.step], bar_count)
+                entry = self._by_tf[key] = (*self._resolve(assets, fields, tf), {})
+            series, ends, windows = entry
+        end = ends[self._engine.step]
+        window = windows.get(bar_count)
+        # Reuse last bar's window when nobody else holds it (only the cache, this frame and
+        # getrefcount's argument refer to it): history().mean() then allocates nothing. A
+        # window the strategy kept is never changed under it: it gets a new one.
+        if window is not None and getrefcount(window) == 3:
+            window._end = end
+            return window
+        window = windows[bar_count] = Window(series, end, bar_count)
+        return window
 
     def current(self, assets: str, fields: str) -> float:
         """The value of the last closed bar; ``bid``/``ask`` give the current quotes."""
@@ -80,10 +95,10 @@ class BarData:
 
     def can_trade(self, assets: str) -> bool:
         """True when the symbol is loaded and has a bar at the current step."""
-        if assets not in self._fresh:
-            return False
-        fresh = self._fresh[assets]
-        return True if fresh is None else fresh[self._engine.step]
+        if assets in self._always:
+            return True
+        fresh = self._fresh.get(assets)
+        return False if fresh is None else fresh[self._engine.step]
 
     def is_stale(self, assets: str) -> bool:
         """True when the symbol's last bar is older than the current step."""
