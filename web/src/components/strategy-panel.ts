@@ -123,7 +123,17 @@ export class StrategyPanel {
     this.element = h(
       "section",
       { class: "strategy-panel", testid: "strategy-panel" },
-      h("div", { class: "toolbar" }, h("span", {}, "Example: "), examples, check, this.status),
+      h(
+        "div",
+        { class: "toolbar" },
+        h("span", {}, "Example: "),
+        examples,
+        check,
+        this.status,
+        h("span", { class: "spacer" }),
+        h("span", { class: "muted" }, "Saved runs: "),
+        this.pastRuns,
+      ),
       h(
         "div",
         { class: "toolbar run-settings" },
