@@ -56,7 +56,7 @@ class ReplayStart(BaseModel):
     leverage: float | None = Field(default=None, gt=0)
     commission: str = "0"
     speed: float = Field(default=1.0, gt=0, le=1000)
-    history: int = Field(default=200, ge=0, le=5_000)  # bars revealed before the first step
+    history: int = Field(default=200, ge=0, le=5_000)  # bars shown before the first step
 
 
 class ReplaySession:
@@ -81,15 +81,17 @@ class ReplaySession:
     def position(self) -> int:
         return self.backtest.engine.next_step
 
-    def reveal_until(self, ts_ns: int | None, at_least: int) -> JsonObject:
-        """Step silently up to ``ts_ns`` (or ``at_least`` bars); those bars as ``history``."""
-        stop = at_least
-        if ts_ns is not None:
-            stop = max(stop, int(np.searchsorted(self.bars.ts_ns, ts_ns, side="left")))
-        self.backtest.step(min(stop, self.total_bars - 1))
+    def reveal_until(self, ts_ns: int | None, history: int) -> JsonObject:
+        """Step silently to the first bar opening at or after ``ts_ns`` (without it: through
+        ``history`` bars); the last ``history`` of the bars passed become the ``history``."""
+        if ts_ns is None:
+            stop = history
+        else:
+            stop = int(np.searchsorted(self.bars.ts_ns, ts_ns, side="left"))
+        self.backtest.step(max(0, min(stop, self.total_bars - 1)))
         self._outbox.clear()
         done = int(np.searchsorted(self.bars.ts_ns, self._last_open_ns(), side="right"))
-        return {"type": "history", **self._bars_payload(0, done)}
+        return {"type": "history", **self._bars_payload(max(0, done - history), done)}
 
     def step(self) -> list[JsonObject]:
         """Advance one bar; the messages it produced (bar, equity, fills …)."""
