@@ -69,6 +69,10 @@ def test_complete_backtest_workflow(page: Page, tmp_path: Path) -> None:
     expect(saved.nth(1)).to_contain_text(total_return or "")
     if SCREENSHOTS:
         page.screenshot(path=str(Path(SCREENSHOTS) / "backtest-results.png"))
+    # the report downloads as one HTML file
+    with page.expect_download() as download:
+        page.get_by_test_id("download-report").click()
+    assert download.value.suggested_filename.endswith(".html")
     # a trade picked in the list is shown on the chart
     page.get_by_test_id("trade-1").click()
     expect(page.get_by_test_id("chart-canvas")).to_be_visible()

@@ -115,3 +115,19 @@ def test_the_socket_needs_the_token_and_our_origin(anonymous: TestClient) -> Non
     ):
         pass
     assert foreign.value.code == 4403
+
+
+def test_a_hand_order_with_a_stop_loss_is_closed_by_it(loaded: TestClient) -> None:
+    with loaded.websocket_connect(REPLAY) as socket:
+        socket.send_json({"symbol": "EURUSD", "timeframe": "M1", "history": 10})
+        until(socket, "history")
+        # the series falls for its first 90 minutes: a 1-pip stop closes the long soon
+        socket.send_json({"type": "order", "units": 10_000, "stop_loss_pips": 1})
+        socket.send_json({"type": "speed", "speed": 1000})
+        socket.send_json({"type": "play"})
+        fills = []
+        while len(fills) < 2:
+            message, _ = until(socket, "fill")
+            fills.append(message)
+        assert [fill["units"] for fill in fills] == [10_000, -10_000]
+        assert fills[1]["price"] < fills[0]["price"]

@@ -70,6 +70,12 @@ def test_a_run_is_saved_and_its_stats_returned(loaded: TestClient) -> None:
     trades = loaded.get(f"/api/runs/{body['run_id']}/tables/trades").json()
     assert trades["total"] == body["stats"]["total_trades"]
 
+    report = loaded.get(f"/api/runs/{body['run_id']}/report")
+    assert report.headers["content-disposition"] == f'attachment; filename="{body["run_id"]}.html"'
+    assert report.text.startswith("<!DOCTYPE html>")
+    assert 'src="data:image/png;base64,' in report.text  # the chart travels inside the file
+    assert "http://" not in report.text.replace("http://www.w3.org", "")  # opens offline
+
 
 def test_the_progress_stream_ends_with_done(loaded: TestClient) -> None:
     started = loaded.post(

@@ -1,7 +1,8 @@
 """Replay: a backtest stepped bar by bar at the pace the trader chooses, over a WebSocket.
 
 The browser sends ``start`` (what to replay), then ``play``, ``pause``, ``step``, ``speed``
-(bars per second), ``order`` (units: positive buys, negative sells) and ``stop``. The server
+(bars per second), ``order`` (units: positive buys, negative sells; optional
+``stop_loss_pips`` / ``take_profit_pips``) and ``stop``. The server
 sends ``ready``, ``history`` (the bars before the starting point), then per bar ``bar``,
 ``equity`` and, as they happen, ``order`` / ``fill`` / ``position`` events, and ``finished``
 with the saved run's id and statistics. A bar is sent only once the engine has closed it, so no
@@ -262,7 +263,13 @@ async def _drive(
                     speed = _speed(message.get("speed"))
                 elif kind == "order":
                     units = _number(message.get("units"), "units")
-                    await _send_all(socket, await asyncio.to_thread(session.order, units))
+                    exits = {
+                        name: _number(message[name], name)
+                        for name in ("stop_loss_pips", "take_profit_pips")
+                        if message.get(name) is not None
+                    }
+                    placed = await asyncio.to_thread(session.order, units, **exits)
+                    await _send_all(socket, placed)
                 elif kind == "stop":
                     await socket.send_json(await asyncio.to_thread(finish_replay, access, session))
                     return

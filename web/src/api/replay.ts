@@ -8,7 +8,7 @@ export interface ReplayStart {
   timeframe: string;
   start?: string | undefined;
   end?: string | undefined;
-  source?: string;
+  source?: string | undefined;
   cash?: number;
   speed?: number;
   history?: number;
@@ -42,7 +42,7 @@ export type ReplayCommand =
   | { type: "step" }
   | { type: "stop" }
   | { type: "speed"; speed: number }
-  | { type: "order"; units: number };
+  | { type: "order"; units: number; stop_loss_pips?: number; take_profit_pips?: number };
 
 export class ReplayConnection {
   private readonly socket: WebSocket;

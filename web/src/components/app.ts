@@ -44,7 +44,11 @@ export class App {
       select: (symbol) => this.choose(symbol, this.state.get().timeframe),
       remove: (symbol) => void this.remove(symbol),
     });
-    this.chart = new ChartPanel(api, (symbol, timeframe) => this.choose(symbol, timeframe));
+    this.chart = new ChartPanel(
+      api,
+      (symbol, timeframe) => this.choose(symbol, timeframe),
+      () => this.strategy.code || null,
+    );
     this.dialog = new ImportDialog(api, (summary) => void this.imported(summary));
     this.strategy = new StrategyPanel(api, {
       completed: (symbol, trades) => this.chart.setMarks(symbol, tradeMarks(trades)),

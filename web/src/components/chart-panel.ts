@@ -34,6 +34,7 @@ export class ChartPanel {
   constructor(
     private readonly api: ApiClient,
     private readonly onChoose: (symbol: string, timeframe: string) => void,
+    private readonly strategyCode: () => string | null = () => null,
   ) {
     this.symbolSelect = h("select", { testid: "symbol-select", "aria-label": "Symbol" });
     this.symbolSelect.addEventListener("change", () => {
@@ -66,6 +67,7 @@ export class ChartPanel {
         this.updateCount();
       },
       mark: (mark) => this.ensureChart().addMark(mark),
+      strategy: () => this.strategyCode(),
     });
     this.element.append(this.replay.element);
   }

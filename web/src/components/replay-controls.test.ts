@@ -17,6 +17,7 @@ function setup() {
       begin: (history) => seen.history.push(history),
       push: (bar) => seen.bars.push(bar),
       mark: (mark) => seen.marks.push(mark),
+      strategy: () => "def handle_data(context, data):\n    pass\n",
     },
     (start, onMessage, onClose) => {
       starts.push(start);
@@ -75,7 +76,13 @@ describe("ReplayControls", () => {
     expect(byTestId(controls.element, "replay-position").textContent).toBe("short 5000 @ 1.81000");
     byTestId<HTMLInputElement>(controls.element, "replay-units").value = "2000";
     click("replay-buy-button");
-    expect(sent).toEqual([{ type: "step" }, { type: "order", units: 2000 }]);
+    byTestId<HTMLInputElement>(controls.element, "replay-sl-pips").value = "15";
+    click("replay-sell-button");
+    expect(sent).toEqual([
+      { type: "step" },
+      { type: "order", units: 2000 },
+      { type: "order", units: -2000, stop_loss_pips: 15 },
+    ]);
   });
 
   it("reports the saved run when the replay ends, and can start again after closing", () => {
@@ -92,5 +99,14 @@ describe("ReplayControls", () => {
     controls.close();
     click("replay-play-button");
     expect(starts).toHaveLength(2);
+  });
+});
+
+describe("ReplayControls with the strategy", () => {
+  it("sends the editor's code when asked to replay with the strategy", () => {
+    const { controls, starts, click } = setup();
+    byTestId<HTMLInputElement>(controls.element, "replay-with-strategy").checked = true;
+    click("replay-play-button");
+    expect(starts[0]?.source).toContain("def handle_data");
   });
 });

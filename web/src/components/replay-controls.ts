@@ -2,7 +2,12 @@
 // engine over a WebSocket; this module turns the controls into commands and the messages into
 // chart updates through a small view interface that the chart panel implements.
 
-import { ReplayConnection, type ReplayBar, type ReplayMessage } from "../api/replay";
+import {
+  ReplayConnection,
+  type ReplayBar,
+  type ReplayCommand,
+  type ReplayMessage,
+} from "../api/replay";
 import { toChartBars, type ChartBars } from "../charts/bars";
 import { formatMoney, formatPercent, type TradeMark } from "../state/results";
 import { h } from "./dom";
@@ -15,6 +20,8 @@ export interface ReplayView {
   begin(history: ChartBars): void;
   push(bar: ReplayBar): void;
   mark(mark: TradeMark): void;
+  /** The strategy's code to replay with (its trades appear as they happen), or null. */
+  strategy(): string | null;
 }
 
 type Connect = (
@@ -28,6 +35,9 @@ export class ReplayControls {
   private readonly from: HTMLInputElement;
   private readonly speed: HTMLSelectElement;
   private readonly units: HTMLInputElement;
+  private readonly stopLoss: HTMLInputElement;
+  private readonly takeProfit: HTMLInputElement;
+  private readonly withStrategy: HTMLInputElement;
   private readonly status: HTMLElement;
   private readonly position: HTMLElement;
   private readonly equity: HTMLElement;
@@ -58,6 +68,23 @@ export class ReplayControls {
       testid: "replay-units",
       "aria-label": "Units to trade",
     });
+    const pips = (id: string, label: string): HTMLInputElement =>
+      h("input", {
+        type: "number",
+        min: 0,
+        step: "any",
+        placeholder: label,
+        class: "pips",
+        testid: `replay-${id}`,
+        "aria-label": `${label} (pips)`,
+      });
+    this.stopLoss = pips("sl-pips", "SL pips");
+    this.takeProfit = pips("tp-pips", "TP pips");
+    this.withStrategy = h("input", {
+      type: "checkbox",
+      testid: "replay-with-strategy",
+      "aria-label": "Replay with the strategy",
+    });
     const button = (id: string, label: string, action: () => void): HTMLButtonElement => {
       const made = h("button", { type: "button", testid: `replay-${id}-button` }, label);
       made.addEventListener("click", action);
@@ -79,12 +106,15 @@ export class ReplayControls {
       { class: "toolbar replay", testid: "replay-controls" },
       h("span", { class: "muted" }, "Replay from"),
       this.from,
+      h("label", { class: "check" }, this.withStrategy, "with strategy"),
       this.buttons.play ?? null,
       this.buttons.pause ?? null,
       this.buttons.step ?? null,
       this.speed,
       h("span", { class: "gap" }),
       this.units,
+      this.stopLoss,
+      this.takeProfit,
       this.buttons.buy ?? null,
       this.buttons.sell ?? null,
       this.buttons.stop ?? null,
@@ -116,7 +146,12 @@ export class ReplayControls {
   private order(sign: 1 | -1): void {
     const units = Math.abs(Number(this.units.value));
     if (!(units > 0)) return;
-    this.connection?.send({ type: "order", units: sign * units });
+    const command: ReplayCommand = { type: "order", units: sign * units };
+    const stopLoss = Number(this.stopLoss.value);
+    const takeProfit = Number(this.takeProfit.value);
+    if (this.stopLoss.value && stopLoss > 0) command.stop_loss_pips = stopLoss;
+    if (this.takeProfit.value && takeProfit > 0) command.take_profit_pips = takeProfit;
+    this.connection?.send(command);
   }
 
   private ensureConnection(): Pick<ReplayConnection, "send" | "close"> | null {
@@ -135,6 +170,7 @@ export class ReplayControls {
         start: this.from.value || undefined,
         speed: Number(this.speed.value),
         history: 200,
+        ...(this.withStrategy.checked ? { source: this.view.strategy() ?? undefined } : {}),
       },
       (message) => this.receive(message),
       () => {
@@ -213,5 +249,6 @@ export class ReplayControls {
     set("sell", !live);
     set("stop", !live);
     this.from.disabled = live;
+    this.withStrategy.disabled = live;
   }
 }

@@ -21,15 +21,22 @@ export class ResultsPanel {
   private readonly tradeRows: HTMLElement;
   private readonly tradeNote: HTMLElement;
   private equity: EquityChart | null = null;
+  private readonly report: HTMLAnchorElement;
 
   constructor(private readonly onTrade: (trade: Trade) => void) {
     this.stats = h("dl", { class: "stats", testid: "run-stats" });
     this.equityHost = h("div", { class: "equity-chart", testid: "equity-chart" });
     this.tradeRows = h("tbody", {});
     this.tradeNote = h("p", { class: "muted" });
+    this.report = h(
+      "a",
+      { class: "button", testid: "download-report", download: "" },
+      "Download report",
+    );
     this.element = h(
       "section",
       { class: "results", testid: "results-panel" },
+      h("div", { class: "results-head" }, this.report),
       this.stats,
       this.equityHost,
       h(
@@ -61,8 +68,10 @@ export class ResultsPanel {
     this.element.hidden = true;
   }
 
-  showStats(stats: RunStats): void {
+  showStats(runId: string, stats: RunStats): void {
     this.element.hidden = false;
+    // one self-contained HTML file, served with the page's own access cookie
+    this.report.href = `/api/runs/${encodeURIComponent(runId)}/report`;
     this.stats.replaceChildren(
       ...statLines(stats).flatMap((line) => [
         h("dt", {}, line.label),

@@ -246,7 +246,7 @@ export class StrategyPanel {
   }
 
   private async showRun(runId: string, symbol: string, stats: RunStats): Promise<void> {
-    this.results.showStats(stats);
+    this.results.showStats(runId, stats);
     const [equity, trades] = await Promise.all([
       this.api.runTable(runId, "equity"),
       this.api.runTable(runId, "trades"),
