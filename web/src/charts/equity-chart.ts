@@ -3,16 +3,18 @@
 import {
   ColorType,
   createChart,
+  AreaSeries,
   LineSeries,
   type IChartApi,
   type ISeriesApi,
   type UTCTimestamp,
 } from "lightweight-charts";
-import type { EquityPoint } from "../state/results";
+import { drawdownOf, type EquityPoint } from "../state/results";
 
 export class EquityChart {
   private readonly chart: IChartApi;
   private readonly line: ISeriesApi<"Line">;
+  private readonly drawdown: ISeriesApi<"Area">;
 
   constructor(element: HTMLElement) {
     this.chart = createChart(element, {
@@ -31,9 +33,25 @@ export class EquityChart {
       lineWidth: 2,
       priceFormat: { type: "price", precision: 2, minMove: 0.01 },
     });
+    // the drawdown in its own pane under the equity, in percent
+    this.drawdown = this.chart.addSeries(
+      AreaSeries,
+      {
+        lineColor: "#ef5350",
+        topColor: "rgba(239, 83, 80, 0.05)",
+        bottomColor: "rgba(239, 83, 80, 0.4)",
+        lineWidth: 1,
+        invertFilledArea: true,
+        priceFormat: { type: "custom", formatter: (value: number) => `${value.toFixed(2)}%` },
+      },
+      1,
+    );
   }
 
   setPoints(points: EquityPoint[]): void {
+    this.drawdown.setData(
+      drawdownOf(points).map((point) => ({ time: point.time as UTCTimestamp, value: point.value })),
+    );
     this.line.setData(
       points.map((point) => ({ time: point.time as UTCTimestamp, value: point.value })),
     );

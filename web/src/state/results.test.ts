@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunTable } from "../api/types";
-import { equityOf, formatPercent, statLines, tradeMarks, tradesOf } from "./results";
+import { drawdownOf, equityOf, formatPercent, statLines, tradeMarks, tradesOf } from "./results";
 
 function table(columns: string[], data: RunTable["data"]): RunTable {
   return { run_id: "r", table: "t", total: 0, offset: 0, columns, data };
@@ -50,5 +50,14 @@ describe("results", () => {
       }),
     );
     expect(points).toEqual([{ time: 1549238400, value: 100 }]);
+  });
+});
+
+describe("drawdownOf", () => {
+  it("measures each point against the highest equity so far", () => {
+    const points = [100, 110, 99, 121].map((value, time) => ({ time, value }));
+    expect(drawdownOf(points).map((point) => Number(point.value.toFixed(6)))).toEqual([
+      0, 0, -10, 0,
+    ]);
   });
 });

@@ -77,6 +77,15 @@ export function equityOf(table: RunTable): EquityPoint[] {
   return points;
 }
 
+/** Drawdown from the running peak, in percent (0 at a new high, negative below it). */
+export function drawdownOf(points: EquityPoint[]): EquityPoint[] {
+  let peak = -Infinity;
+  return points.map((point) => {
+    peak = Math.max(peak, point.value);
+    return { time: point.time, value: peak > 0 ? (100 * (point.value - peak)) / peak : 0 };
+  });
+}
+
 /** Entry and exit marks of the trades, in time order. */
 export function tradeMarks(trades: Trade[]): TradeMark[] {
   const marks: TradeMark[] = [];
