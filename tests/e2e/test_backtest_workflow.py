@@ -117,3 +117,22 @@ def test_replay_at_speed_ten_with_a_trade_by_hand(page: Page, tmp_path: Path) ->
         page.screenshot(path=str(Path(SCREENSHOTS) / "replay.png"))
     page.get_by_test_id("replay-stop-button").click()
     expect(page.get_by_test_id("replay-status")).to_contain_text("Replay saved as run")
+
+
+def test_parameters_of_the_strategy_can_be_set_before_a_run(page: Page, tmp_path: Path) -> None:
+    import_sample(page, tmp_path, days=1)
+    page.get_by_test_id("strategy-tab").click()
+    expect(page.get_by_test_id("strategy-editor")).to_contain_text("PARAMETERS")
+    page.get_by_test_id("strategy-check-button").click()
+    expect(page.get_by_test_id("strategy-status")).to_have_text("OK — parameters: fast, slow")
+    expect(page.get_by_test_id("param-fast")).to_have_value("10")
+    page.get_by_test_id("param-fast").fill("3")
+    page.get_by_test_id("param-fast").dispatch_event("change")
+    page.get_by_test_id("run-backtest-button").click()
+    expect(page.get_by_test_id("backtest-status")).to_contain_text("Completed", timeout=30_000)
+    # the run used the value typed in: its manifest says so
+    run_id = (page.get_by_test_id("backtest-status").text_content() or "").rsplit(" ", 1)[-1]
+    manifest = page.evaluate(
+        "async (id) => (await (await fetch('/api/runs/' + id)).json()).manifest", run_id
+    )
+    assert manifest["parameters"] == {"fast": 3, "slow": 20}

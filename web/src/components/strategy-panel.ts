@@ -42,6 +42,8 @@ export class StrategyPanel {
   private readonly mode: HTMLSelectElement;
   private readonly results: ResultsPanel;
   private readonly pastRuns: HTMLSelectElement;
+  private readonly paramsHost: HTMLElement;
+  private params: Record<string, number | string | boolean> = {};
   private editor: CodeEditor | null = null;
   private entries: SymbolEntry[] = [];
   private jobId: string | null = null;
@@ -114,6 +116,8 @@ export class StrategyPanel {
     this.progress = h("progress", { max: 100, value: 0, testid: "backtest-progress" });
     this.progress.hidden = true;
     this.runStatus = h("span", { class: "run-status", testid: "backtest-status", role: "status" });
+    this.paramsHost = h("div", { class: "toolbar params", testid: "strategy-params" });
+    this.paramsHost.hidden = true;
     this.pastRuns = h("select", { testid: "past-runs-select", "aria-label": "Saved runs" });
     this.pastRuns.addEventListener("change", () => void this.showSaved(this.pastRuns.value));
     this.results = new ResultsPanel((trade) => this.listener.showTrade(this.symbol.value, trade));
@@ -150,6 +154,7 @@ export class StrategyPanel {
         this.progress,
         this.runStatus,
       ),
+      this.paramsHost,
       h("div", { class: "strategy-body" }, this.host, this.results.element),
     );
   }
@@ -200,6 +205,7 @@ export class StrategyPanel {
       symbol: this.symbol.value,
       timeframe: this.timeframe.value || "M1",
       cash: Number(this.cash.value) || 100_000,
+      params: { ...this.params },
       leverage: this.leverage.value && leverage > 0 ? leverage : null,
       commission: this.commission.value.trim() || "0",
       mode: this.mode.value,
@@ -298,12 +304,44 @@ export class StrategyPanel {
     try {
       const checked = await this.api.checkStrategy(editor.text);
       const names = Object.keys(checked.parameters);
+      this.renderParams(checked.parameters);
       this.status.textContent = names.length
         ? `OK — parameters: ${names.join(", ")}`
         : "OK — no parameters";
     } catch (error) {
       this.showError(error, editor, this.status);
     }
+  }
+
+  /** A field per entry of the strategy's PARAMETERS; what is typed overrides the default. */
+  private renderParams(parameters: Record<string, unknown>): void {
+    this.params = {};
+    const fields = Object.entries(parameters).flatMap(([name, value]) => {
+      if (typeof value !== "number" && typeof value !== "string" && typeof value !== "boolean")
+        return [];
+      this.params[name] = value;
+      const input = h("input", {
+        type:
+          typeof value === "boolean" ? "checkbox" : typeof value === "number" ? "number" : "text",
+        step: "any",
+        class: "narrow",
+        testid: `param-${name}`,
+        "aria-label": name,
+      });
+      if (typeof value === "boolean") input.checked = value;
+      else input.value = String(value);
+      input.addEventListener("change", () => {
+        this.params[name] =
+          typeof value === "boolean"
+            ? input.checked
+            : typeof value === "number"
+              ? Number(input.value)
+              : input.value;
+      });
+      return [h("label", { class: "field" }, h("span", {}, name), input)];
+    });
+    this.paramsHost.replaceChildren(h("span", { class: "muted" }, "Parameters"), ...fields);
+    this.paramsHost.hidden = fields.length === 0;
   }
 
   private showError(error: unknown, editor: CodeEditor, where = this.runStatus): void {
@@ -332,6 +370,13 @@ export class StrategyPanel {
         this.status.textContent = `${editor.lineCount} lines`;
       };
       editor.onChange(describe);
+      // parameters read from older code may no longer exist: check again to see them
+      editor.onChange(() => {
+        if (Object.keys(this.params).length === 0) return;
+        this.params = {};
+        this.paramsHost.replaceChildren();
+        this.paramsHost.hidden = true;
+      });
       describe();
       this.editor = editor;
       return editor;
