@@ -131,3 +131,20 @@ def test_a_hand_order_with_a_stop_loss_is_closed_by_it(loaded: TestClient) -> No
             fills.append(message)
         assert [fill["units"] for fill in fills] == [10_000, -10_000]
         assert fills[1]["price"] < fills[0]["price"]
+
+
+def test_jumping_forward_trades_on_the_way_and_shows_the_new_history(loaded: TestClient) -> None:
+    with loaded.websocket_connect(REPLAY) as socket:
+        socket.send_json({"symbol": "EURUSD", "timeframe": "M15", "history": 8})
+        until(socket, "history")
+        socket.send_json({"type": "order", "units": 10_000})
+        socket.send_json({"type": "jump", "to": "2019-02-04T12:00Z"})
+        history, _ = until(socket, "history")
+        assert history["time"][-1] == 1549281600 - 900  # 11:45, the last bar before 12:00
+        fill, _ = until(socket, "fill")
+        assert fill["units"] == 10_000
+        equity, _ = until(socket, "equity")
+        assert equity["time"] == 1549281600 - 900
+        socket.send_json({"type": "jump", "to": "2019-02-04T06:00Z"})
+        error, _ = until(socket, "error")
+        assert "only moves forward" in error["message"]

@@ -1,12 +1,12 @@
 """Replay: a backtest stepped bar by bar at the pace the trader chooses, over a WebSocket.
 
 The browser sends ``start`` (what to replay), then ``play``, ``pause``, ``step``, ``speed``
-(bars per second), ``order`` (units: positive buys, negative sells; optional
-``stop_loss_pips`` / ``take_profit_pips``) and ``stop``. The server
-sends ``ready``, ``history`` (the bars before the starting point), then per bar ``bar``,
-``equity`` and, as they happen, ``order`` / ``fill`` / ``position`` events, and ``finished``
-with the saved run's id and statistics. A bar is sent only once the engine has closed it, so no
-future bar reaches the browser before its time.
+(bars per second), ``jump`` (to a later time), ``order`` (units: positive buys, negative sells;
+optional ``stop_loss_pips`` / ``take_profit_pips``) and ``stop``. The server sends ``ready``,
+``history`` (the bars before the starting point), then per bar ``bar``, ``equity`` and, as they
+happen, ``order`` / ``fill`` / ``position`` events, and ``finished`` with the saved run's id
+and statistics. A bar is sent only once the engine has closed it, so no future bar reaches the
+browser before its time.
 """
 
 from __future__ import annotations
@@ -91,8 +91,23 @@ class ReplaySession:
             stop = int(np.searchsorted(self.bars.ts_ns, ts_ns, side="left"))
         self.backtest.step(max(0, min(stop, self.total_bars - 1)))
         self._outbox.clear()
+        return self._history(history)
+
+    def jump(self, ts_ns: int, history: int) -> list[JsonObject]:
+        """Move on to the bar opening at ``ts_ns`` (the strategy trades on the way): the new
+        ``history``, then what happened meanwhile (orders, fills, positions, the last equity)."""
+        if ts_ns <= self._last_open_ns():
+            raise ConfigError("Replay only moves forward: pick a time after the last bar shown.")
+        self.backtest.run_until(ts_ns)
+        happened = [m for m in self._drain() if m["type"] not in ("bar", "equity")]
+        equity = self.backtest.engine.broker.equity_at(self.backtest.engine.step)
+        last = {"type": "equity", "time": self._last_open_ns() // _NS_PER_SECOND,
+                "equity": equity, "balance": self.backtest.engine.broker.balance}  # fmt: skip
+        return [self._history(history), *happened, last]
+
+    def _history(self, count: int) -> JsonObject:
         done = int(np.searchsorted(self.bars.ts_ns, self._last_open_ns(), side="right"))
-        return {"type": "history", **self._bars_payload(max(0, done - history), done)}
+        return {"type": "history", **self._bars_payload(max(0, done - count), done)}
 
     def step(self) -> list[JsonObject]:
         """Advance one bar; the messages it produced (bar, equity, fills …)."""
@@ -270,6 +285,19 @@ async def _drive(
                     }
                     placed = await asyncio.to_thread(session.order, units, **exits)
                     await _send_all(socket, placed)
+                elif kind == "jump":
+                    to = message.get("to")
+                    if not isinstance(to, str):
+                        raise ConfigError(
+                            "Say where to jump: an ISO time such as 2019-02-05T10:00."
+                        )
+                    ts_ns = parse_utc_time(to)
+                    await _send_all(socket, await asyncio.to_thread(session.jump, ts_ns, 200))
+                    if session.finished:
+                        await socket.send_json(
+                            await asyncio.to_thread(finish_replay, access, session)
+                        )
+                        return
                 elif kind == "stop":
                     await socket.send_json(await asyncio.to_thread(finish_replay, access, session))
                     return
