@@ -42,6 +42,7 @@ export type ReplayCommand =
   | { type: "step" }
   | { type: "stop" }
   | { type: "speed"; speed: number }
+  | { type: "jump"; to: string }
   | { type: "order"; units: number; stop_loss_pips?: number; take_profit_pips?: number };
 
 export class ReplayConnection {

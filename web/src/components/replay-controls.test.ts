@@ -110,3 +110,13 @@ describe("ReplayControls with the strategy", () => {
     expect(starts[0]?.source).toContain("def handle_data");
   });
 });
+
+describe("ReplayControls jump", () => {
+  it("jumps to the time typed, read as UTC", () => {
+    const { controls, sent, click } = setup();
+    click("replay-step-button");
+    byTestId<HTMLInputElement>(controls.element, "replay-jump-to").value = "2019-02-05T10:30";
+    click("replay-jump-button");
+    expect(sent.at(-1)).toEqual({ type: "jump", to: "2019-02-05T10:30Z" });
+  });
+});

@@ -38,6 +38,7 @@ export class ReplayControls {
   private readonly stopLoss: HTMLInputElement;
   private readonly takeProfit: HTMLInputElement;
   private readonly withStrategy: HTMLInputElement;
+  private readonly jumpTo: HTMLInputElement;
   private readonly status: HTMLElement;
   private readonly position: HTMLElement;
   private readonly equity: HTMLElement;
@@ -85,6 +86,11 @@ export class ReplayControls {
       testid: "replay-with-strategy",
       "aria-label": "Replay with the strategy",
     });
+    this.jumpTo = h("input", {
+      type: "datetime-local",
+      testid: "replay-jump-to",
+      "aria-label": "Jump to (UTC)",
+    });
     const button = (id: string, label: string, action: () => void): HTMLButtonElement => {
       const made = h("button", { type: "button", testid: `replay-${id}-button` }, label);
       made.addEventListener("click", action);
@@ -97,6 +103,10 @@ export class ReplayControls {
       buy: button("buy", "Buy", () => this.order(1)),
       sell: button("sell", "Sell", () => this.order(-1)),
       stop: button("stop", "■ End", () => this.connection?.send({ type: "stop" })),
+      jump: button("jump", "Jump", () => {
+        // the input holds a wall-clock time without a zone: it is read as UTC, like every time here
+        if (this.jumpTo.value) this.connection?.send({ type: "jump", to: `${this.jumpTo.value}Z` });
+      }),
     };
     this.status = h("span", { class: "muted", testid: "replay-status" });
     this.position = h("span", { testid: "replay-position" }, "flat");
@@ -111,6 +121,8 @@ export class ReplayControls {
       this.buttons.pause ?? null,
       this.buttons.step ?? null,
       this.speed,
+      this.jumpTo,
+      this.buttons.jump ?? null,
       h("span", { class: "gap" }),
       this.units,
       this.stopLoss,
@@ -248,6 +260,7 @@ export class ReplayControls {
     set("buy", !live);
     set("sell", !live);
     set("stop", !live);
+    set("jump", !live);
     this.from.disabled = live;
     this.withStrategy.disabled = live;
   }
