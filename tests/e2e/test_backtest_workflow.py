@@ -119,20 +119,32 @@ def test_replay_at_speed_ten_with_a_trade_by_hand(page: Page, tmp_path: Path) ->
     expect(page.get_by_test_id("replay-status")).to_contain_text("Replay saved as run")
 
 
-def test_parameters_of_the_strategy_can_be_set_before_a_run(page: Page, tmp_path: Path) -> None:
+def test_parameters_then_two_runs_side_by_side(page: Page, tmp_path: Path) -> None:
     import_sample(page, tmp_path, days=1)
     page.get_by_test_id("strategy-tab").click()
     expect(page.get_by_test_id("strategy-editor")).to_contain_text("PARAMETERS")
+    status = page.get_by_test_id("backtest-status")
+    page.get_by_test_id("run-backtest-button").click()
+    expect(status).to_contain_text("Completed", timeout=30_000)
+    first_run = (status.text_content() or "").rsplit(" ", 1)[-1]
+    first_trades = page.get_by_test_id("total-trades").text_content()
+
     page.get_by_test_id("strategy-check-button").click()
     expect(page.get_by_test_id("strategy-status")).to_have_text("OK — parameters: fast, slow")
-    expect(page.get_by_test_id("param-fast")).to_have_value("10")
-    page.get_by_test_id("param-fast").fill("3")
-    page.get_by_test_id("param-fast").dispatch_event("change")
+    fast = page.get_by_test_id("param-fast")
+    expect(fast).to_have_value("10")
+    fast.fill("3")
+    fast.dispatch_event("change")
     page.get_by_test_id("run-backtest-button").click()
-    expect(page.get_by_test_id("backtest-status")).to_contain_text("Completed", timeout=30_000)
+    expect(status).not_to_contain_text(first_run)
+    expect(status).to_contain_text("Completed", timeout=30_000)
     # the run used the value typed in: its manifest says so
-    run_id = (page.get_by_test_id("backtest-status").text_content() or "").rsplit(" ", 1)[-1]
+    run_id = (status.text_content() or "").rsplit(" ", 1)[-1]
     manifest = page.evaluate(
         "async (id) => (await (await fetch('/api/runs/' + id)).json()).manifest", run_id
     )
     assert manifest["parameters"] == {"fast": 3, "slow": 20}
+
+    page.get_by_test_id("compare-run-select").select_option(first_run)
+    expect(page.get_by_test_id("comparison-table")).to_be_visible()
+    expect(page.get_by_test_id("compare-total-trades")).to_have_text(first_trades or "")

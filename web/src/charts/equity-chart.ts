@@ -15,6 +15,7 @@ export class EquityChart {
   private readonly chart: IChartApi;
   private readonly line: ISeriesApi<"Line">;
   private readonly drawdown: ISeriesApi<"Area">;
+  private readonly other: ISeriesApi<"Line">;
 
   constructor(element: HTMLElement) {
     this.chart = createChart(element, {
@@ -31,6 +32,11 @@ export class EquityChart {
     this.line = this.chart.addSeries(LineSeries, {
       color: "#2962ff",
       lineWidth: 2,
+      priceFormat: { type: "price", precision: 2, minMove: 0.01 },
+    });
+    this.other = this.chart.addSeries(LineSeries, {
+      color: "#ff9800",
+      lineWidth: 1,
       priceFormat: { type: "price", precision: 2, minMove: 0.01 },
     });
     // the drawdown in its own pane under the equity, in percent
@@ -56,6 +62,13 @@ export class EquityChart {
       points.map((point) => ({ time: point.time as UTCTimestamp, value: point.value })),
     );
     this.chart.timeScale().fitContent();
+  }
+
+  /** A second run's equity to compare with (an empty list removes it). */
+  setComparison(points: EquityPoint[]): void {
+    this.other.setData(
+      points.map((point) => ({ time: point.time as UTCTimestamp, value: point.value })),
+    );
   }
 
   dispose(): void {

@@ -22,12 +22,16 @@ export class ResultsPanel {
   private readonly tradeNote: HTMLElement;
   private equity: EquityChart | null = null;
   private readonly report: HTMLAnchorElement;
+  private readonly comparison: HTMLElement;
+  private current: { runId: string; stats: RunStats } | null = null;
 
   constructor(private readonly onTrade: (trade: Trade) => void) {
     this.stats = h("dl", { class: "stats", testid: "run-stats" });
     this.equityHost = h("div", { class: "equity-chart", testid: "equity-chart" });
     this.tradeRows = h("tbody", {});
     this.tradeNote = h("p", { class: "muted" });
+    this.comparison = h("table", { class: "comparison", testid: "comparison-table" });
+    this.comparison.hidden = true;
     this.report = h(
       "a",
       { class: "button", testid: "download-report", download: "" },
@@ -38,6 +42,7 @@ export class ResultsPanel {
       { class: "results", testid: "results-panel" },
       h("div", { class: "results-head" }, this.report),
       this.stats,
+      this.comparison,
       this.equityHost,
       h(
         "table",
@@ -70,6 +75,8 @@ export class ResultsPanel {
 
   showStats(runId: string, stats: RunStats): void {
     this.element.hidden = false;
+    this.current = { runId, stats };
+    this.showComparison(null);
     // one self-contained HTML file, served with the page's own access cookie
     this.report.href = `/api/runs/${encodeURIComponent(runId)}/report`;
     this.stats.replaceChildren(
@@ -78,6 +85,40 @@ export class ResultsPanel {
         h("dd", { testid: line.key }, line.text),
       ]),
     );
+  }
+
+  /** Two runs side by side: every statistic of the run shown and of `other`; its equity too. */
+  showComparison(other: { runId: string; stats: RunStats; equity: EquityPoint[] } | null): void {
+    this.equity?.setComparison(other?.equity ?? []);
+    const current = this.current;
+    if (other === null || current === null) {
+      this.comparison.hidden = true;
+      this.comparison.replaceChildren();
+      return;
+    }
+    const mine = statLines(current.stats);
+    const theirs = statLines(other.stats);
+    this.comparison.replaceChildren(
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, ""), h("th", {}, current.runId), h("th", {}, other.runId)),
+      ),
+      h(
+        "tbody",
+        {},
+        ...mine.map((line, index) =>
+          h(
+            "tr",
+            {},
+            h("th", {}, line.label),
+            h("td", {}, line.text),
+            h("td", { testid: `compare-${line.key}` }, theirs[index]?.text ?? "–"),
+          ),
+        ),
+      ),
+    );
+    this.comparison.hidden = false;
   }
 
   showEquity(points: EquityPoint[]): void {

@@ -42,6 +42,7 @@ export class StrategyPanel {
   private readonly mode: HTMLSelectElement;
   private readonly results: ResultsPanel;
   private readonly pastRuns: HTMLSelectElement;
+  private readonly compareRuns: HTMLSelectElement;
   private readonly paramsHost: HTMLElement;
   private params: Record<string, number | string | boolean> = {};
   private editor: CodeEditor | null = null;
@@ -120,6 +121,8 @@ export class StrategyPanel {
     this.paramsHost.hidden = true;
     this.pastRuns = h("select", { testid: "past-runs-select", "aria-label": "Saved runs" });
     this.pastRuns.addEventListener("change", () => void this.showSaved(this.pastRuns.value));
+    this.compareRuns = h("select", { testid: "compare-run-select", "aria-label": "Compare with" });
+    this.compareRuns.addEventListener("change", () => void this.compare(this.compareRuns.value));
     this.results = new ResultsPanel((trade) => this.listener.showTrade(this.symbol.value, trade));
 
     const field = (label: string, control: HTMLElement): HTMLElement =>
@@ -137,6 +140,8 @@ export class StrategyPanel {
         h("span", { class: "spacer" }),
         h("span", { class: "muted" }, "Saved runs: "),
         this.pastRuns,
+        h("span", { class: "muted" }, "Compare with: "),
+        this.compareRuns,
       ),
       h(
         "div",
@@ -282,6 +287,27 @@ export class StrategyPanel {
       ),
     );
     this.pastRuns.value = selected ?? "";
+    this.compareRuns.replaceChildren(
+      h("option", { value: "" }, "—"),
+      ...this.saved.map((run) => h("option", { value: run.run_id }, run.run_id)),
+    );
+  }
+
+  private async compare(runId: string): Promise<void> {
+    const run = this.saved.find((item) => item.run_id === runId);
+    if (run === undefined) {
+      this.results.showComparison(null);
+      return;
+    }
+    try {
+      const equity = equityOf(await this.api.runTable(runId, "equity"));
+      this.results.showComparison({ runId, stats: run.manifest.stats ?? {}, equity });
+    } catch (error) {
+      this.setRunStatus(
+        `Error: ${error instanceof ApiError ? error.body.message : String(error)}`,
+        "error",
+      );
+    }
   }
 
   private async showSaved(runId: string): Promise<void> {
