@@ -155,3 +155,20 @@ def test_other_timeframes_are_read_while_the_store_serves_others(loaded: TestCli
     records = loaded.get(f"/api/runs/{body['run_id']}/tables/records").json()
     assert records["total"] > 0
     assert "hourly" in records["columns"]
+
+
+def test_a_saved_strategy_can_be_run_by_its_name(loaded: TestClient) -> None:
+    saved = loaded.put("/api/strategies/ma cross", json={"source": MOVING_AVERAGE_CROSS})
+    assert saved.json() == {"name": "ma cross", "saved": True}
+    assert loaded.get("/api/strategies").json() == ["ma cross"]
+    assert loaded.get("/api/strategies/ma cross").json()["source"] == MOVING_AVERAGE_CROSS
+    job = loaded.post("/api/runs", json={"strategy": "ma cross", "symbol": "EURUSD"}).json()
+    status, body = wait_for(loaded, job["job_id"])
+    assert status == 200, body
+    unknown = loaded.post("/api/runs", json={"strategy": "nope", "symbol": "EURUSD"})
+    assert unknown.status_code == 404
+    neither = loaded.post("/api/runs", json={"symbol": "EURUSD"})
+    assert neither.status_code == 400
+    assert loaded.put("/api/strategies/..%2Fx", json={"source": "x"}).status_code in (400, 404)
+    assert loaded.delete("/api/strategies/ma cross").json()["deleted"] is True
+    assert loaded.get("/api/strategies").json() == []

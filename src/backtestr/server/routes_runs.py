@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from backtestr.errors import NoDataError
+from backtestr.errors import ConfigError, NoDataError
 from backtestr.report import render_html_report
 from backtestr.server.jobs import Job, JobRegistry, JobState, job_events, job_snapshot
 from backtestr.server.payloads import JsonObject
@@ -20,6 +20,7 @@ from backtestr.server.routes_data import parse_utc_time
 from backtestr.server.store_access import StoreAccess
 from backtestr.stats import Statistics, empty_trades
 from backtestr.strategy import Backtest, load_strategy
+from backtestr.strategy.library import StrategyLibrary
 from backtestr.strategy.stored import RunSpec, run_and_save
 
 __all__ = ["RunRequest", "StrategyText", "runs_router", "spec_of", "strategies_router"]
@@ -31,8 +32,12 @@ class StrategyText(BaseModel):
     source: str = Field(min_length=1, max_length=1_000_000)
 
 
-class RunRequest(StrategyText):
-    """The run form: the strategy, the data it runs on and the account it trades."""
+class RunRequest(BaseModel):
+    """The run form: the strategy (its code, or the name it was saved under), the data it runs
+    on and the account it trades."""
+
+    source: str | None = Field(default=None, min_length=1, max_length=1_000_000)
+    strategy: str | None = Field(default=None, max_length=64)
 
     name: str = Field(default="strategy", max_length=80)
     symbol: str = Field(min_length=1, max_length=40)
@@ -57,7 +62,12 @@ def runs_router() -> APIRouter:
 
     @router.post("", status_code=202)
     def start_run(request: Request, body: RunRequest) -> JsonObject:
-        source = load_strategy(body.source)  # code that does not load fails here, at its line
+        text = body.source
+        if text is None:
+            if body.strategy is None:
+                raise ConfigError("Send the strategy's code as 'source' or a saved one's name.")
+            text = _library(request).load(body.strategy).source
+        source = load_strategy(text)  # code that does not load fails here, at its line
         spec = spec_of(body)
         access = _store(request)
 
@@ -168,6 +178,26 @@ def runs_router() -> APIRouter:
 def strategies_router() -> APIRouter:
     router = APIRouter(prefix="/api/strategies")
 
+    @router.get("")
+    def list_strategies(request: Request) -> list[str]:
+        return _library(request).names()
+
+    @router.get("/{name}")
+    def read_strategy(request: Request, name: str) -> JsonObject:
+        saved = _library(request).load(name)
+        return {"name": saved.name, "source": saved.source}
+
+    @router.put("/{name}")
+    def save_strategy(request: Request, name: str, body: StrategyText) -> JsonObject:
+        """Save the code under ``name`` once it loads (422 at its line when it does not)."""
+        saved = _library(request).save(name, body.source)
+        return {"name": saved.name, "saved": True}
+
+    @router.delete("/{name}")
+    def delete_strategy(request: Request, name: str) -> JsonObject:
+        _library(request).delete(name)
+        return {"name": name, "deleted": True}
+
     @router.post("/check")
     def check_strategy(body: StrategyText) -> JsonObject:
         """Load the code as a run would: 422 with the line when it fails, else its parameters."""
@@ -199,6 +229,10 @@ def _end_ns(text: str) -> int:
     # a bare date means "up to the end of that day", as people mean it
     day_ns = 86_400 * 10**9
     return parse_utc_time(text) + (day_ns if len(text.strip()) <= 10 else 0)
+
+
+def _library(request: Request) -> StrategyLibrary:
+    return StrategyLibrary(_store(request).home / "strategies")
 
 
 def _jobs(request: Request) -> JobRegistry:
