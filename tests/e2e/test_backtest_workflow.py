@@ -90,6 +90,15 @@ def test_strategy_errors_point_at_the_users_line(page: Page, tmp_path: Path) -> 
     expect(status).to_contain_text("ZeroDivisionError", timeout=30_000)
     expect(status).to_contain_text("line 3")
 
+    # it loads, so it can be saved, and opened again from the saved strategies
+    page.get_by_test_id("strategy-name").fill("divide")
+    page.get_by_test_id("strategy-save-button").click()
+    expect(page.get_by_test_id("strategy-status")).to_have_text("Saved as divide")
+    page.get_by_test_id("strategy-example-select").select_option("1")
+    expect(page.get_by_test_id("strategy-editor")).not_to_contain_text("price / 0")
+    page.get_by_test_id("saved-strategy-select").select_option("divide")
+    expect(page.get_by_test_id("strategy-editor")).to_contain_text("price / 0")
+
 
 def test_replay_at_speed_ten_with_a_trade_by_hand(page: Page, tmp_path: Path) -> None:
     import_sample(page, tmp_path, days=1)

@@ -173,6 +173,23 @@ export class ApiClient {
     }
   }
 
+  strategies(): Promise<string[]> {
+    return this.json<string[]>("/api/strategies");
+  }
+
+  strategy(name: string): Promise<{ name: string; source: string }> {
+    return this.json(`/api/strategies/${encodeURIComponent(name)}`);
+  }
+
+  /** Save code under a name; rejects with an ApiError at its line when it does not load. */
+  saveStrategy(name: string, source: string): Promise<unknown> {
+    return this.json(`/api/strategies/${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source }),
+    });
+  }
+
   /** The saved runs, oldest first. */
   runs(): Promise<SavedRun[]> {
     return this.json<SavedRun[]>("/api/runs");

@@ -43,6 +43,8 @@ export class StrategyPanel {
   private readonly results: ResultsPanel;
   private readonly pastRuns: HTMLSelectElement;
   private readonly compareRuns: HTMLSelectElement;
+  private readonly savedStrategies: HTMLSelectElement;
+  private readonly strategyName: HTMLInputElement;
   private readonly paramsHost: HTMLElement;
   private params: Record<string, number | string | boolean> = {};
   private editor: CodeEditor | null = null;
@@ -63,6 +65,22 @@ export class StrategyPanel {
       if (chosen !== undefined)
         void this.ensureEditor().then((editor) => editor.setText(chosen.code));
     });
+    this.savedStrategies = h("select", {
+      testid: "saved-strategy-select",
+      "aria-label": "Open a saved strategy",
+    });
+    this.savedStrategies.addEventListener(
+      "change",
+      () => void this.open(this.savedStrategies.value),
+    );
+    this.strategyName = h("input", {
+      placeholder: "name",
+      class: "narrow",
+      testid: "strategy-name",
+      "aria-label": "Save as",
+    });
+    const save = h("button", { type: "button", testid: "strategy-save-button" }, "Save");
+    save.addEventListener("click", () => void this.save());
     const check = h("button", { type: "button", testid: "strategy-check-button" }, "Check");
     check.addEventListener("click", () => void this.check());
     this.status = h("span", { class: "muted", testid: "strategy-status" });
@@ -135,6 +153,9 @@ export class StrategyPanel {
         { class: "toolbar" },
         h("span", {}, "Example: "),
         examples,
+        this.savedStrategies,
+        this.strategyName,
+        save,
         check,
         this.status,
         h("span", { class: "spacer" }),
@@ -168,6 +189,7 @@ export class StrategyPanel {
    * loaded only then, so that the data screen paints without it). */
   show(): Promise<CodeEditor> {
     void this.listRuns(null);
+    void this.listStrategies(null);
     return this.ensureEditor();
   }
 
@@ -322,6 +344,48 @@ export class StrategyPanel {
         `Error: ${error instanceof ApiError ? error.body.message : String(error)}`,
         "error",
       );
+    }
+  }
+
+  private async listStrategies(selected: string | null): Promise<void> {
+    let names: string[];
+    try {
+      names = await this.api.strategies();
+    } catch {
+      return;
+    }
+    this.savedStrategies.replaceChildren(
+      h("option", { value: "" }, names.length ? "Open a saved strategy…" : "no saved strategies"),
+      ...names.map((name) => h("option", { value: name }, name)),
+    );
+    this.savedStrategies.value = selected ?? "";
+  }
+
+  private async open(name: string): Promise<void> {
+    if (!name) return;
+    const editor = await this.ensureEditor();
+    try {
+      const saved = await this.api.strategy(name);
+      editor.setText(saved.source);
+      this.strategyName.value = saved.name;
+    } catch (error) {
+      this.showError(error, editor, this.status);
+    }
+  }
+
+  private async save(): Promise<void> {
+    const editor = await this.ensureEditor();
+    const name = this.strategyName.value.trim();
+    if (!name) {
+      this.status.textContent = "Give the strategy a name to save it under.";
+      return;
+    }
+    try {
+      await this.api.saveStrategy(name, editor.text);
+      this.status.textContent = `Saved as ${name}`;
+      await this.listStrategies(name);
+    } catch (error) {
+      this.showError(error, editor, this.status);
     }
   }
 
