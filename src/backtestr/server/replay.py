@@ -276,6 +276,7 @@ async def _drive(
                     playing = False
                 elif kind == "speed":
                     speed = _speed(message.get("speed"))
+                    due = min(due, time.monotonic() + 1.0 / speed)  # faster takes effect now
                 elif kind == "order":
                     units = _number(message.get("units"), "units")
                     exits = {
