@@ -3,6 +3,9 @@
 import type { CandlestickData, HistogramData, UTCTimestamp } from "lightweight-charts";
 import type { BarsPage } from "../api/types";
 
+/** Bars in columns, as the server sends them (a page of history, a replay's history). */
+export type BarColumns = Pick<BarsPage, "time" | "open" | "high" | "low" | "close" | "volume">;
+
 export interface ChartBars {
   candles: CandlestickData<UTCTimestamp>[];
   volumes: HistogramData<UTCTimestamp>[];
@@ -32,7 +35,7 @@ export function barRow(
 }
 
 /** Rows for lightweight-charts; times stay UTC epoch seconds as sent. */
-export function toChartBars(page: BarsPage): ChartBars {
+export function toChartBars(page: BarColumns): ChartBars {
   const candles: CandlestickData<UTCTimestamp>[] = [];
   const volumes: HistogramData<UTCTimestamp>[] = [];
   for (let i = 0; i < page.time.length; i += 1) {

@@ -201,16 +201,7 @@ export class ReplayControls {
   private receive(message: ReplayMessage): void {
     switch (message.type) {
       case "history":
-        this.view.begin(
-          toChartBars({
-            ...message,
-            symbol: "",
-            timeframe: "",
-            side: "bid",
-            count: 0,
-            has_more: false,
-          }),
-        );
+        this.view.begin(toChartBars(message));
         this.status.textContent = "";
         break;
       case "bar":
