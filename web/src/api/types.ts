@@ -89,6 +89,8 @@ export interface RunRequest {
   cash: number;
   leverage?: number | null;
   commission: string;
+  slippage?: string; // adverse slippage in pips
+  spread_pips?: number; // where the data carries no spread
   mode: string;
   params?: Record<string, number | string | boolean>;
 }

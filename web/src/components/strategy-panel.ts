@@ -39,6 +39,8 @@ export class StrategyPanel {
   private readonly cash: HTMLInputElement;
   private readonly leverage: HTMLInputElement;
   private readonly commission: HTMLInputElement;
+  private readonly slippage: HTMLInputElement;
+  private readonly spread: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
   private readonly results: ResultsPanel;
   private readonly pastRuns: HTMLSelectElement;
@@ -116,6 +118,24 @@ export class StrategyPanel {
       "aria-label": "Commission per side, e.g. 3.5/lot",
       title: "Per side: 3.5/lot, 35/m, 0.1%, 2/trade",
     });
+    this.slippage = h("input", {
+      type: "number",
+      min: 0,
+      step: "any",
+      value: 0,
+      class: "pips",
+      testid: "run-slippage",
+      "aria-label": "Slippage in pips",
+    });
+    this.spread = h("input", {
+      type: "number",
+      min: 0,
+      step: "any",
+      value: 0,
+      class: "pips",
+      testid: "run-spread",
+      "aria-label": "Spread in pips where the data has none",
+    });
     this.mode = h(
       "select",
       { testid: "run-mode", "aria-label": "Price modelling" },
@@ -174,6 +194,8 @@ export class StrategyPanel {
         field("Cash", this.cash),
         field("Leverage", this.leverage),
         field("Commission", this.commission),
+        field("Slippage (pips)", this.slippage),
+        field("Spread (pips)", this.spread),
         field("Prices", this.mode),
         this.runButton,
         this.cancelButton,
@@ -235,6 +257,8 @@ export class StrategyPanel {
       params: { ...this.params },
       leverage: this.leverage.value && leverage > 0 ? leverage : null,
       commission: this.commission.value.trim() || "0",
+      slippage: String(Number(this.slippage.value) || 0),
+      spread_pips: Number(this.spread.value) || 0,
       mode: this.mode.value,
     };
     if (this.from.value) request.start = this.from.value;
