@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backtestr.engine.broker import NEVER, Book, Broker
+from backtestr.engine.book import Book
+from backtestr.engine.broker import NEVER, Broker
 from backtestr.engine.events import BarClosed, EquityUpdated, EventBus
 from backtestr.engine.history import Series
 from backtestr.engine.market import MarketData, QuotePath, bar_close_times, build_quote_path

@@ -105,7 +105,7 @@ class Strategy:
         stop_loss_pips: float | None = None,
         take_profit_pips: float | None = None,
         trailing_stop_pips: float | None = None,
-        time_in_force: str | TimeInForce = "gtc",
+        time_in_force: str | TimeInForce = TimeInForce.GTC,
         expire: str | pd.Timestamp | None = None,
         tag: str = "",
         reduce_first: bool = False,
