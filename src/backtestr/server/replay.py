@@ -100,9 +100,9 @@ class ReplaySession:
             raise ConfigError("Replay only moves forward: pick a time after the last bar shown.")
         self.backtest.run_until(ts_ns)
         happened = [m for m in self._drain() if m["type"] not in ("bar", "equity")]
-        equity = self.backtest.engine.broker.equity_at(self.backtest.engine.step)
+        engine = self.backtest.engine
         last = {"type": "equity", "time": self._last_open_ns() // _NS_PER_SECOND,
-                "equity": equity, "balance": self.backtest.engine.broker.balance}  # fmt: skip
+                "equity": engine.equity, "balance": engine.balance}  # fmt: skip
         return [self._history(history), *happened, last]
 
     def _history(self, count: int) -> JsonObject:
