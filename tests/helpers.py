@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from backtestr.model import BarArrays, TickArrays
@@ -47,4 +48,22 @@ def make_bars(ts_ns: list[int] | np.ndarray, close: float | list[float] = 1.1) -
 
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def trending_m1_csv(path: Path, days: int = 2, start: str = "2019-02-04") -> Path:
+    """M1 bid bars of an EURUSD-like series whose drift turns every 90 minutes (so moving
+    averages cross), as a generic ``timestamp,open,high,low,close,volume`` CSV."""
+    first = pd.Timestamp(start, tz="UTC")
+    lines = ["timestamp,open,high,low,close,volume"]
+    price = 1.1450
+    for minute in range(days * 1440):
+        stamp = first + pd.Timedelta(minutes=minute)
+        close = price + 0.00002 * ((minute // 90) % 7 - 3)
+        high, low = max(price, close) + 0.00008, min(price, close) - 0.00007
+        lines.append(
+            f"{stamp:%Y-%m-%d %H:%M},{price:.5f},{high:.5f},{low:.5f},{close:.5f},{minute % 50 + 1}"
+        )
+        price = close
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -19,6 +19,7 @@ export default defineConfig({
       "/api": {
         target: apiTarget,
         changeOrigin: true, // Host: 127.0.0.1:<port>, as the server expects
+        ws: true, // the replay socket
         headers: { "X-Backtestr-Token": process.env.BACKTESTR_TOKEN ?? "" },
         configure: (proxy) => {
           proxy.on("proxyReq", (request) => {

@@ -174,7 +174,7 @@ def test_real_dukascopy_minutes_chart_in_every_timeframe(
 
 
 def test_strategy_editor_accepts_filled_code(page: Page) -> None:
-    # the seed's workflow fills the editor; the run itself arrives with the backtest engine
+    # the seed's workflow fills the editor (the run: test_backtest_workflow.py)
     page.get_by_test_id("strategy-tab").click()
     editor = page.get_by_test_id("strategy-editor")
     expect(editor).to_be_visible()

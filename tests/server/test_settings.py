@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from backtestr.engine import RunCancelledError
 from backtestr.errors import (
     BacktestrError,
     ConfigError,
@@ -51,7 +52,9 @@ def test_bad_settings_are_refused(tmp_path: Path, changes: dict[str, object], te
         (NoDataError("nothing"), 404),
         (ConfigError("bad"), 400),
         (StoreError("locked"), 503),
-        (StrategyError("boom"), 500),
+        (StrategyError("boom", path="<strategy>", line=3), 422),
+        (RunCancelledError("stopped"), 409),
+        (BacktestrError("a bug"), 500),
     ],
 )
 def test_domain_errors_map_to_one_status_each(error: BacktestrError, status: int) -> None:

@@ -16,8 +16,9 @@ from backtestr.data.store import Store
 from backtestr.errors import BacktestrError
 from backtestr.server.errors import error_response
 from backtestr.server.jobs import JobRegistry
+from backtestr.server.replay import replay_router
 from backtestr.server.routes_data import data_router
-from backtestr.server.routes_runs import runs_router
+from backtestr.server.routes_runs import runs_router, strategies_router
 from backtestr.server.security import AccessGuard
 from backtestr.server.settings import ServerSettings
 from backtestr.server.store_access import StoreAccess
@@ -76,6 +77,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.include_router(data_router())
     app.include_router(runs_router())
+    app.include_router(strategies_router())
+    app.include_router(replay_router())
     _mount_frontend(app, settings)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(AccessGuard, settings=settings)

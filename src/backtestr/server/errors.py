@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from backtestr.engine import RunCancelledError
 from backtestr.errors import (
     BacktestrError,
     ConfigError,
     DataFormatError,
     NoDataError,
     StoreError,
+    StrategyError,
 )
 
 __all__ = ["ErrorBody", "error_response"]
@@ -27,6 +29,12 @@ def error_response(error: BacktestrError) -> tuple[int, ErrorBody]:
     if isinstance(error, DataFormatError):
         body.update(file=Path(error.path).name, line=error.line, column=error.column)
         return 422, body
+    if isinstance(error, StrategyError):
+        # the line is in the user's own code: the editor marks it
+        body.update(file=None if error.path is None else Path(error.path).name, line=error.line)
+        return 422, body
+    if isinstance(error, RunCancelledError):
+        return 409, body
     if isinstance(error, NoDataError):
         return 404, body
     if isinstance(error, ConfigError):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from backtestr.errors import BacktestrError
 from backtestr.server.errors import ErrorBody, error_response
 
-__all__ = ["Job", "JobRegistry", "JobState", "Progress"]
+__all__ = ["Job", "JobRegistry", "JobState", "Progress", "job_events", "job_snapshot"]
 
 JsonObject = dict[str, object]
 
@@ -44,6 +46,8 @@ class Job:
         self._state = JobState.RUNNING
         self._result: JsonObject | None = None
         self._error: tuple[int, ErrorBody] | None = None
+        self._cancel_requested = False
+        self._on_cancel: Callable[[], None] | None = None
 
     def report(self, phase: str, done: int, total: int) -> None:
         """Progress callback with the store's ``(phase, done, total)`` signature."""
@@ -63,6 +67,29 @@ class Job:
             self._state, self._error = JobState.FAILED, (status, body)
             self._version += 1
             self._changed.notify_all()
+
+    def on_cancel(self, hook: Callable[[], None]) -> None:
+        """What :meth:`cancel` does; called at once when a cancel was asked for already."""
+        with self._changed:
+            self._on_cancel = hook
+            requested = self._cancel_requested
+        if requested:
+            hook()
+
+    def cancel(self) -> bool:
+        """Ask the work to stop; ``False`` when the job has finished already."""
+        with self._changed:
+            if self._state is not JobState.RUNNING:
+                return False
+            self._cancel_requested = True
+            hook = self._on_cancel
+        if hook is not None:
+            hook()
+        return True
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
 
     def wait_for_change(self, seen_version: int, timeout_s: float) -> int:
         """Block until the job changed after ``seen_version`` (or the timeout); new version."""
@@ -129,3 +156,31 @@ class JobRegistry:
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+
+def job_snapshot(job: Job) -> JsonObject:
+    progress = job.progress
+    return {
+        "job_id": job.job_id,
+        "state": job.state.value,
+        "progress": None
+        if progress is None
+        else {"phase": progress.phase, "done": progress.done, "total": progress.total},
+    }
+
+
+async def job_events(job: Job) -> AsyncIterator[str]:
+    """Server-sent events: ``progress`` while the job runs, then one ``done`` event."""
+    seen = -1
+    while True:
+        version = job.version
+        if version != seen:
+            seen = version
+            if job.state is JobState.RUNNING:
+                yield f"event: progress\ndata: {json.dumps(job_snapshot(job))}\n\n"
+            else:
+                status = job.error[0] if job.error is not None else 200
+                done = {"state": job.state.value, "status": status}
+                yield f"event: done\ndata: {json.dumps(done)}\n\n"
+                return
+        await asyncio.sleep(0.05)

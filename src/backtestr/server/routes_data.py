@@ -6,12 +6,9 @@ Domain errors are not caught here: :func:`backtestr.server.app.create_app` maps 
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from backtestr.data.sources import FORMATS, open_market_file
 from backtestr.errors import ConfigError, NoDataError
 from backtestr.model import PriceSide, Timeframe
-from backtestr.server.jobs import Job, JobRegistry, JobState
+from backtestr.server.jobs import Job, JobRegistry, JobState, job_events, job_snapshot
 from backtestr.server.payloads import (
     JsonObject,
     bars_payload,
@@ -134,7 +131,7 @@ def data_router() -> APIRouter:
     def import_result(request: Request, job_id: str) -> JSONResponse:
         job = _job(request, job_id)
         if job.state is JobState.RUNNING:
-            return JSONResponse(_snapshot(job), status_code=202)
+            return JSONResponse(job_snapshot(job), status_code=202)
         if job.error is not None:
             status, body = job.error
             return JSONResponse({**body, "state": job.state.value}, status_code=status)
@@ -143,7 +140,7 @@ def data_router() -> APIRouter:
     @router.get("/imports/{job_id}/events", response_model=None)
     def import_events(request: Request, job_id: str) -> StreamingResponse:
         job = _job(request, job_id)
-        return StreamingResponse(_event_stream(job), media_type="text/event-stream")
+        return StreamingResponse(job_events(job), media_type="text/event-stream")
 
     @router.get("/bars")
     def bars(
@@ -237,31 +234,3 @@ def parse_utc_time(text: str) -> int:
         ) from error
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return int(stamp.value)
-
-
-def _snapshot(job: Job) -> JsonObject:
-    progress = job.progress
-    return {
-        "job_id": job.job_id,
-        "state": job.state.value,
-        "progress": None
-        if progress is None
-        else {"phase": progress.phase, "done": progress.done, "total": progress.total},
-    }
-
-
-async def _event_stream(job: Job) -> AsyncIterator[str]:
-    """Server-sent events: ``progress`` while the job runs, then one ``done`` event."""
-    seen = -1
-    while True:
-        version = job.version
-        if version != seen:
-            seen = version
-            if job.state is JobState.RUNNING:
-                yield f"event: progress\ndata: {json.dumps(_snapshot(job))}\n\n"
-            else:
-                status = job.error[0] if job.error is not None else 200
-                done = {"state": job.state.value, "status": status}
-                yield f"event: done\ndata: {json.dumps(done)}\n\n"
-                return
-        await asyncio.sleep(0.05)

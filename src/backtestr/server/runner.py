@@ -33,7 +33,7 @@ def _server(settings: ServerSettings) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         lifespan="on",
-        ws="none",  # no WebSocket route yet; replay (issue 5, later) will enable it
+        ws="websockets-sansio",  # replay streams bars over a WebSocket
     )
     return uvicorn.Server(config)
 

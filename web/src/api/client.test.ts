@@ -77,3 +77,50 @@ describe("ApiClient requests", () => {
     expect((failure as ApiError).message).toBe("Not Found");
   });
 });
+
+describe("ApiClient.runBacktest", () => {
+  const REQUEST = {
+    source: "def handle_data(context, data):\n    pass\n",
+    symbol: "EURUSD",
+    timeframe: "M1",
+    cash: 10_000,
+    commission: "0",
+    mode: "ohlc",
+  };
+
+  it("posts the run, reports its progress and job, and returns the saved run", async () => {
+    const stats = { total_return_pct: 1.5, total_trades: 3 };
+    const server = new FakeServer()
+      .on("POST", "/api/runs", 202, { job_id: "r1", state: "running" })
+      .stream("/api/runs/jobs/r1/events", [
+        { type: "progress", data: { progress: { phase: "run", done: 1024, total: 2048 } } },
+        { type: "done", data: { state: "completed", status: 200 } },
+      ])
+      .on("GET", "/api/runs/jobs/r1", 200, { state: "completed", run_id: "run-1", stats });
+    const client = new ApiClient(server.fetch, server.openEvents, server.upload);
+    const seen: string[] = [];
+    const jobs: string[] = [];
+    const outcome = await client.runBacktest(
+      REQUEST,
+      (p) => seen.push(`${p.phase} ${p.done}/${p.total}`),
+      (job) => jobs.push(job),
+    );
+    expect(outcome).toEqual({ run_id: "run-1", stats });
+    expect(seen).toEqual(["run 1024/2048"]);
+    expect(jobs).toEqual(["r1"]);
+    expect(JSON.parse(String(server.requests[0]?.body))).toEqual(REQUEST);
+  });
+
+  it("rejects with the strategy error and its line", async () => {
+    const body = { error: "StrategyError", message: "boom", file: "<strategy>", line: 2 };
+    const server = new FakeServer()
+      .on("POST", "/api/runs", 202, { job_id: "r2" })
+      .stream("/api/runs/jobs/r2/events", [{ type: "done", data: { state: "failed" } }])
+      .on("GET", "/api/runs/jobs/r2", 422, { ...body, state: "failed" });
+    const client = new ApiClient(server.fetch, server.openEvents, server.upload);
+    const error = await client.runBacktest(REQUEST).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(422);
+    expect((error as ApiError).body.line).toBe(2);
+  });
+});

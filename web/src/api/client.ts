@@ -9,6 +9,11 @@ import type {
   ImportOptions,
   ImportProgress,
   ImportSummary,
+  RunOutcome,
+  RunProgress,
+  RunRequest,
+  RunTable,
+  SavedRun,
   SourceFormat,
 } from "./types";
 
@@ -141,13 +146,83 @@ export class ApiClient {
     }
   }
 
+  /**
+   * Run a backtest on the server; resolves with the saved run's id and statistics, rejects with
+   * an ApiError (a strategy error carries the line of the user's code). `onStarted` receives the
+   * job id, which `cancelRun` takes.
+   */
+  async runBacktest(
+    request: RunRequest,
+    onProgress: (progress: RunProgress) => void = () => undefined,
+    onStarted: (jobId: string) => void = () => undefined,
+  ): Promise<RunOutcome> {
+    const started = await this.json<{ job_id: string }>("/api/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+    onStarted(started.job_id);
+    await this.followEvents(`/api/runs/jobs/${started.job_id}/events`, onProgress);
+    for (;;) {
+      const result = await this.json<{ state: string } & Partial<RunOutcome>>(
+        `/api/runs/jobs/${started.job_id}`,
+      );
+      if (result.run_id !== undefined && result.stats !== undefined)
+        return { run_id: result.run_id, stats: result.stats };
+      await new Promise((wake) => setTimeout(wake, 200));
+    }
+  }
+
+  strategies(): Promise<string[]> {
+    return this.json<string[]>("/api/strategies");
+  }
+
+  strategy(name: string): Promise<{ name: string; source: string }> {
+    return this.json(`/api/strategies/${encodeURIComponent(name)}`);
+  }
+
+  /** Save code under a name; rejects with an ApiError at its line when it does not load. */
+  saveStrategy(name: string, source: string): Promise<unknown> {
+    return this.json(`/api/strategies/${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source }),
+    });
+  }
+
+  /** The saved runs, oldest first. */
+  runs(): Promise<SavedRun[]> {
+    return this.json<SavedRun[]>("/api/runs");
+  }
+
+  cancelRun(jobId: string): Promise<unknown> {
+    return this.json(`/api/runs/jobs/${encodeURIComponent(jobId)}`, { method: "DELETE" });
+  }
+
+  /** Load the code as a run would: its parameters, or an ApiError at the failing line. */
+  checkStrategy(source: string): Promise<{ ok: boolean; parameters: Record<string, unknown> }> {
+    return this.json("/api/strategies/check", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source }),
+    });
+  }
+
+  runTable(runId: string, table: string, limit = 100_000): Promise<RunTable> {
+    const id = encodeURIComponent(runId);
+    return this.json<RunTable>(`/api/runs/${id}/tables/${table}?limit=${limit}`);
+  }
+
   /** Resolve when the job's event stream reports `done`; report progress on the way. */
-  private followEvents(url: string, onProgress: (progress: ImportProgress) => void): Promise<void> {
+  private followEvents(
+    url: string,
+    onProgress: (progress: ImportProgress | RunProgress) => void,
+  ): Promise<void> {
     return new Promise((resolve) => {
       const source = this.openEvents(url);
       source.addEventListener("progress", (event) => {
         const data = JSON.parse((event as MessageEvent<string>).data) as {
-          progress: ImportProgress | null;
+          progress: RunProgress | null;
         };
         if (data.progress) onProgress(data.progress);
       });

@@ -77,3 +77,51 @@ export interface DetectedFormat {
   side: string | null;
   timeframe: string | null;
 }
+
+/** The run form: a strategy's code and what to run it on. */
+export interface RunRequest {
+  source: string;
+  name?: string;
+  symbol: string;
+  timeframe: string;
+  start?: string; // ISO date, UTC
+  end?: string; // ISO date, the whole day included
+  cash: number;
+  leverage?: number | null;
+  commission: string;
+  slippage?: string; // adverse slippage in pips
+  spread_pips?: number; // where the data carries no spread
+  mode: string;
+  params?: Record<string, number | string | boolean>;
+}
+
+/** A run's statistics: numbers, ISO times and durations as text, null where undefined. */
+export type RunStats = Record<string, number | string | null>;
+
+export interface RunOutcome {
+  run_id: string;
+  stats: RunStats;
+}
+
+export interface RunProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+/** A page of one of a saved run's tables, in columns (times as ISO text, UTC). */
+export interface RunTable {
+  run_id: string;
+  table: string;
+  total: number;
+  offset: number;
+  columns: string[];
+  data: Record<string, (number | string | null)[]>;
+}
+
+/** A saved run as listed: its manifest holds the strategy, settings, data and stats. */
+export interface SavedRun {
+  run_id: string;
+  created: string;
+  manifest: { stats?: RunStats; symbols?: string[]; timeframe?: string };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarsPage } from "../api/types";
-import { lastPrice, prependBars, toChartBars } from "./bars";
+import { barTimeAt, lastPrice, prependBars, toChartBars } from "./bars";
 
 function page(times: number[], start = 1.1): BarsPage {
   return {
@@ -65,5 +65,15 @@ describe("lastPrice", () => {
   it("is the newest close or null", () => {
     expect(lastPrice({ candles: [], volumes: [] })).toBeNull();
     expect(lastPrice(toChartBars(page([60, 120])))).toBeCloseTo(1.1005);
+  });
+});
+
+describe("barTimeAt", () => {
+  const candles = [{ time: 60 }, { time: 120 }, { time: 180 }];
+  it("finds the bar holding a time, none before the first", () => {
+    expect(barTimeAt(candles, 59)).toBeNull();
+    expect(barTimeAt(candles, 60)).toBe(60);
+    expect(barTimeAt(candles, 179)).toBe(120);
+    expect(barTimeAt(candles, 10_000)).toBe(180);
   });
 });

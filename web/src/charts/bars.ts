@@ -3,6 +3,9 @@
 import type { CandlestickData, HistogramData, UTCTimestamp } from "lightweight-charts";
 import type { BarsPage } from "../api/types";
 
+/** Bars in columns, as the server sends them (a page of history, a replay's history). */
+export type BarColumns = Pick<BarsPage, "time" | "open" | "high" | "low" | "close" | "volume">;
+
 export interface ChartBars {
   candles: CandlestickData<UTCTimestamp>[];
   volumes: HistogramData<UTCTimestamp>[];
@@ -15,8 +18,24 @@ export function emptyBars(): ChartBars {
   return { candles: [], volumes: [] };
 }
 
+/** One bar as the chart's candle and volume rows (the volume coloured by the bar's direction). */
+export function barRow(
+  time: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): { candle: CandlestickData<UTCTimestamp>; volume: HistogramData<UTCTimestamp> } {
+  const stamp = time as UTCTimestamp;
+  return {
+    candle: { time: stamp, open, high, low, close },
+    volume: { time: stamp, value: volume, color: close >= open ? UP_VOLUME : DOWN_VOLUME },
+  };
+}
+
 /** Rows for lightweight-charts; times stay UTC epoch seconds as sent. */
-export function toChartBars(page: BarsPage): ChartBars {
+export function toChartBars(page: BarColumns): ChartBars {
   const candles: CandlestickData<UTCTimestamp>[] = [];
   const volumes: HistogramData<UTCTimestamp>[] = [];
   for (let i = 0; i < page.time.length; i += 1) {
@@ -53,4 +72,21 @@ export function prependBars(shown: ChartBars, older: ChartBars): ChartBars {
 export function lastPrice(bars: ChartBars): number | null {
   const last = bars.candles[bars.candles.length - 1];
   return last === undefined ? null : last.close;
+}
+
+/** The open time of the bar holding `time` (the last bar opening at or before it), or null. */
+export function barTimeAt(candles: readonly { time: number }[], time: number): number | null {
+  let low = 0;
+  let high = candles.length - 1;
+  let found: number | null = null;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const candle = candles[middle];
+    if (candle === undefined) break;
+    if (candle.time <= time) {
+      found = candle.time;
+      low = middle + 1;
+    } else high = middle - 1;
+  }
+  return found;
 }

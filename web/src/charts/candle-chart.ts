@@ -5,15 +5,20 @@ import {
   CandlestickSeries,
   ColorType,
   createChart,
+  createSeriesMarkers,
   HistogramSeries,
   type CandlestickData,
   type HistogramData,
   type IChartApi,
   type ISeriesApi,
+  type ISeriesMarkersPluginApi,
+  type SeriesMarker,
   type LogicalRange,
+  type Time,
   type UTCTimestamp,
 } from "lightweight-charts";
-import { emptyBars, lastPrice, prependBars, type ChartBars } from "./bars";
+import type { TradeMark } from "../state/results";
+import { barTimeAt, emptyBars, lastPrice, prependBars, type ChartBars } from "./bars";
 
 export type NearStartListener = () => void;
 
@@ -26,6 +31,8 @@ export class CandleChart {
   private readonly volumes: ISeriesApi<"Histogram">;
   private readonly element: HTMLElement;
   private bars: ChartBars = emptyBars();
+  private readonly markers: ISeriesMarkersPluginApi<Time>;
+  private marks: TradeMark[] = [];
   private readonly nearStartListeners = new Set<NearStartListener>();
   private readonly onRange = (range: LogicalRange | null): void => {
     if (range !== null && range.from < PAGE_AHEAD_BARS && this.bars.candles.length > 0) {
@@ -65,6 +72,46 @@ export class CandleChart {
     this.chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 } });
     this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
+    this.markers = createSeriesMarkers(this.candles, []);
+  }
+
+  /** Show buys and sells (a run's trades, replay fills) on the bars that hold them. */
+  setMarks(marks: TradeMark[]): void {
+    this.marks = marks;
+    this.drawMarks();
+  }
+
+  /** Add one mark (a fill during replay). */
+  addMark(mark: TradeMark): void {
+    this.marks.push(mark);
+    this.drawMarks();
+  }
+
+  /** Centre the view on `time` (a trade clicked in the list). */
+  scrollTo(time: number, barsAround = 60): void {
+    const index = this.bars.candles.findIndex((bar) => bar.time >= time);
+    if (index < 0) return;
+    this.chart
+      .timeScale()
+      .setVisibleLogicalRange({ from: index - barsAround, to: index + barsAround });
+  }
+
+  private drawMarks(): void {
+    const markers: SeriesMarker<Time>[] = [];
+    for (const mark of this.marks) {
+      const time = barTimeAt(this.bars.candles, mark.time);
+      if (time === null) continue;
+      const buy = mark.kind === "buy";
+      markers.push({
+        time: time as UTCTimestamp,
+        position: buy ? "belowBar" : "aboveBar",
+        shape: buy ? "arrowUp" : "arrowDown",
+        color: buy ? "#26a69a" : "#ef5350",
+        text: mark.text,
+      });
+    }
+    markers.sort((a, b) => (a.time as number) - (b.time as number));
+    this.markers.setMarkers(markers);
   }
 
   /** Replace everything shown with `bars` and show the newest of them. */
@@ -76,6 +123,7 @@ export class CandleChart {
     this.candles.setData(bars.candles);
     this.volumes.setData(bars.volumes);
     this.chart.timeScale().resetTimeScale();
+    this.drawMarks();
     this.markLastPrice();
   }
 
@@ -88,6 +136,7 @@ export class CandleChart {
     if (added === 0) return 0;
     this.candles.setData(this.bars.candles);
     this.volumes.setData(this.bars.volumes);
+    this.drawMarks();
     if (range !== null) {
       this.chart
         .timeScale()

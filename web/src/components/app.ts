@@ -4,6 +4,7 @@ import { ApiError, type ApiClient } from "../api/client";
 import type { Dataset, ImportSummary } from "../api/types";
 import { groupBySymbol, pickTimeframe, type SymbolEntry } from "../state/library";
 import { Observable } from "../state/observable";
+import { tradeMarks } from "../state/results";
 import { ChartPanel } from "./chart-panel";
 import { DataLibrary } from "./data-library";
 import { h } from "./dom";
@@ -32,7 +33,7 @@ export class App {
   private readonly library: DataLibrary;
   private readonly chart: ChartPanel;
   private readonly dialog: ImportDialog;
-  private readonly strategy = new StrategyPanel();
+  private readonly strategy: StrategyPanel;
   private readonly dataView: HTMLElement;
   private readonly tabs: Record<Tab, HTMLButtonElement>;
   private readonly notice: HTMLElement;
@@ -43,8 +44,20 @@ export class App {
       select: (symbol) => this.choose(symbol, this.state.get().timeframe),
       remove: (symbol) => void this.remove(symbol),
     });
-    this.chart = new ChartPanel(api, (symbol, timeframe) => this.choose(symbol, timeframe));
+    this.chart = new ChartPanel(
+      api,
+      (symbol, timeframe) => this.choose(symbol, timeframe),
+      () => this.strategy.code || null,
+    );
     this.dialog = new ImportDialog(api, (summary) => void this.imported(summary));
+    this.strategy = new StrategyPanel(api, {
+      completed: (symbol, trades) => this.chart.setMarks(symbol, tradeMarks(trades)),
+      showTrade: (symbol, trade) => {
+        this.choose(symbol, this.state.get().timeframe);
+        this.showTab("data");
+        this.chart.scrollTo(trade.entryTime);
+      },
+    });
     const importButton = h(
       "button",
       { type: "button", class: "primary", testid: "import-data-button" },
@@ -169,6 +182,7 @@ export class App {
         this.entries().map((entry) => entry.symbol),
         state.symbol,
       );
+      this.strategy.setSymbols(this.entries(), state.symbol);
     }
     if (
       state.symbol !== previous.symbol ||

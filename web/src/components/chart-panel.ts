@@ -2,9 +2,11 @@
 // history is paged in when the user scrolls back to the oldest loaded bar.
 
 import { ApiError, type ApiClient } from "../api/client";
-import { toChartBars } from "../charts/bars";
+import { barRow, toChartBars, type ChartBars } from "../charts/bars";
 import { CandleChart } from "../charts/candle-chart";
+import type { TradeMark } from "../state/results";
 import { h } from "./dom";
+import { ReplayControls } from "./replay-controls";
 
 const PAGE_BARS = 2_000;
 
@@ -26,10 +28,13 @@ export class ChartPanel {
   private hasMore = false;
   private loading = false;
   private generation = 0; // answers to an older selection are dropped
+  private readonly marks = new Map<string, TradeMark[]>(); // a run's trades per symbol
+  private readonly replay: ReplayControls;
 
   constructor(
     private readonly api: ApiClient,
     private readonly onChoose: (symbol: string, timeframe: string) => void,
+    private readonly strategyCode: () => string | null = () => null,
   ) {
     this.symbolSelect = h("select", { testid: "symbol-select", "aria-label": "Symbol" });
     this.symbolSelect.addEventListener("change", () => {
@@ -53,6 +58,39 @@ export class ChartPanel {
       ),
       this.canvas,
     );
+    this.replay = new ReplayControls({
+      selection: () => this.selection,
+      begin: (history) => this.beginReplay(history),
+      push: (bar) => {
+        const row = barRow(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume);
+        this.ensureChart().pushBar(row.candle, row.volume);
+        this.updateCount();
+      },
+      mark: (mark) => this.ensureChart().addMark(mark),
+      strategy: () => this.strategyCode(),
+    });
+    this.element.append(this.replay.element);
+  }
+
+  /** Mark a run's trades on the chart of `symbol` (shown now or when it is chosen). */
+  setMarks(symbol: string, marks: TradeMark[]): void {
+    this.marks.set(symbol, marks);
+    if (this.selection?.symbol === symbol) this.chart?.setMarks(marks);
+  }
+
+  /** Show the bars around `time` (UTC epoch seconds), e.g. a trade picked in the list. */
+  scrollTo(time: number): void {
+    this.chart?.scrollTo(time);
+  }
+
+  private beginReplay(history: ChartBars): void {
+    this.generation += 1; // pages of the full history must not land in a replay
+    this.hasMore = false;
+    const chart = this.ensureChart();
+    chart.setMarks([]);
+    chart.setHistory(history, precisionOf(history.candles.map((candle) => candle.close)));
+    this.message.textContent = "";
+    this.updateCount();
   }
 
   /** The symbols offered by the symbol switcher. */
@@ -65,6 +103,7 @@ export class ChartPanel {
 
   /** Show `symbol` in `timeframe`; loads the newest page of bars. */
   async show(selection: ChartSelection | null): Promise<void> {
+    this.replay.close();
     this.selection = selection;
     this.renderSwitcher();
     const generation = ++this.generation;
@@ -83,7 +122,9 @@ export class ChartPanel {
       });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
-      this.ensureChart().setHistory(toChartBars(page), precisionOf(page.close));
+      const chart = this.ensureChart();
+      chart.setMarks(this.marks.get(selection.symbol) ?? []);
+      chart.setHistory(toChartBars(page), precisionOf(page.close));
       this.message.textContent = "";
     } catch (error) {
       if (generation !== this.generation) return;
@@ -93,6 +134,7 @@ export class ChartPanel {
   }
 
   dispose(): void {
+    this.replay.close();
     this.generation += 1;
     this.chart?.dispose();
     this.chart = null;

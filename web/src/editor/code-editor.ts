@@ -45,6 +45,17 @@ export class CodeEditor {
     this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text } });
   }
 
+  /** Put the cursor on a line (1-based) and scroll to it: where the strategy failed. */
+  goToLine(line: number): void {
+    const doc = this.view.state.doc;
+    const target = doc.line(Math.min(Math.max(1, line), doc.lines));
+    this.view.dispatch({
+      selection: { anchor: target.from, head: target.to },
+      scrollIntoView: true,
+    });
+    this.view.focus();
+  }
+
   /** Be told of every change to the text; returns the unsubscribe. */
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);

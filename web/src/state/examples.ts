@@ -1,5 +1,5 @@
 // Strategies to start from. The first is the seed's moving-average crossover, written against the
-// zipline-style face (initialize / handle_data / order_target_percent).
+// zipline-style face (initialize / handle_data / order_target_percent), its lengths as PARAMETERS.
 
 export interface StrategyExample {
   name: string;
@@ -9,9 +9,13 @@ export interface StrategyExample {
 export const EXAMPLES: readonly StrategyExample[] = [
   {
     name: "Moving-average crossover",
-    code: `def initialize(context):
-    context.ma_short = 10
-    context.ma_long = 20
+    code: `# Moving-average cross: long while the fast average of closes is above the slow one.
+PARAMETERS = {"fast": 10, "slow": 20}
+
+
+def initialize(context):
+    context.ma_short = context.params.fast
+    context.ma_long = context.params.slow
 
 
 def handle_data(context, data):

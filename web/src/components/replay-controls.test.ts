@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import type { ReplayBar, ReplayCommand, ReplayMessage, ReplayStart } from "../api/replay";
+import type { ChartBars } from "../charts/bars";
+import type { TradeMark } from "../state/results";
+import { byTestId } from "./dom";
+import { ReplayControls } from "./replay-controls";
+
+function setup() {
+  const sent: ReplayCommand[] = [];
+  const starts: ReplayStart[] = [];
+  const seen = { history: [] as ChartBars[], bars: [] as ReplayBar[], marks: [] as TradeMark[] };
+  let deliver: (message: ReplayMessage) => void = () => undefined;
+  let closed: () => void = () => undefined;
+  const controls = new ReplayControls(
+    {
+      selection: () => ({ symbol: "EURUSD", timeframe: "M5" }),
+      begin: (history) => seen.history.push(history),
+      push: (bar) => seen.bars.push(bar),
+      mark: (mark) => seen.marks.push(mark),
+      strategy: () => "def handle_data(context, data):\n    pass\n",
+    },
+    (start, onMessage, onClose) => {
+      starts.push(start);
+      deliver = onMessage;
+      closed = onClose;
+      return { send: (command) => sent.push(command), close: () => closed() };
+    },
+  );
+  const click = (id: string): void => byTestId<HTMLButtonElement>(controls.element, id).click();
+  return { controls, sent, starts, seen, click, deliver: (m: ReplayMessage) => deliver(m) };
+}
+
+describe("ReplayControls", () => {
+  it("starts a replay of the chart's selection at the chosen speed and plays it", () => {
+    const { controls, sent, starts, click } = setup();
+    const speed = byTestId<HTMLSelectElement>(controls.element, "replay-speed-select");
+    expect([...speed.options].map((option) => option.value)).toEqual([
+      "1",
+      "2",
+      "5",
+      "10",
+      "50",
+      "100",
+    ]);
+    speed.value = "50";
+    click("replay-play-button");
+    expect(starts).toEqual([
+      { symbol: "EURUSD", timeframe: "M5", start: undefined, speed: 50, history: 200 },
+    ]);
+    expect(sent).toEqual([{ type: "play" }]);
+    speed.value = "10";
+    speed.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toEqual({ type: "speed", speed: 10 });
+  });
+
+  it("draws the history, each bar and each fill; trades by hand with the units given", () => {
+    const { controls, sent, seen, click, deliver } = setup();
+    click("replay-step-button");
+    deliver({
+      type: "history",
+      time: [60],
+      open: [1],
+      high: [2],
+      low: [0.5],
+      close: [1.5],
+      volume: [3],
+    });
+    deliver({ type: "bar", step: 1, time: 120, open: 1.5, high: 2, low: 1, close: 1.8, volume: 1 });
+    deliver({ type: "fill", time: 180, order_id: 1, units: -5000, price: 1.81 });
+    deliver({ type: "position", time: 180, symbol: "EURUSD", units: -5000, average_price: 1.81 });
+    expect(seen.history[0]?.candles).toEqual([
+      { time: 60, open: 1, high: 2, low: 0.5, close: 1.5 },
+    ]);
+    expect(seen.bars.map((bar) => bar.close)).toEqual([1.8]);
+    expect(seen.marks).toEqual([{ time: 180, kind: "sell", text: "sell 5000 @ 1.81" }]);
+    expect(byTestId(controls.element, "replay-position").textContent).toBe("short 5000 @ 1.81000");
+    byTestId<HTMLInputElement>(controls.element, "replay-units").value = "2000";
+    click("replay-buy-button");
+    byTestId<HTMLInputElement>(controls.element, "replay-sl-pips").value = "15";
+    click("replay-sell-button");
+    expect(sent).toEqual([
+      { type: "step" },
+      { type: "order", units: 2000 },
+      { type: "order", units: -2000, stop_loss_pips: 15 },
+    ]);
+  });
+
+  it("reports the saved run when the replay ends, and can start again after closing", () => {
+    const { controls, starts, click, deliver } = setup();
+    click("replay-play-button");
+    deliver({
+      type: "finished",
+      run_id: "replay-1",
+      stats: { total_return_pct: -0.5, total_trades: 2 },
+    });
+    expect(byTestId(controls.element, "replay-status").textContent).toBe(
+      "Replay saved as run replay-1: -0.50%, 2 trades",
+    );
+    controls.close();
+    click("replay-play-button");
+    expect(starts).toHaveLength(2);
+  });
+});
+
+describe("ReplayControls with the strategy", () => {
+  it("sends the editor's code when asked to replay with the strategy", () => {
+    const { controls, starts, click } = setup();
+    byTestId<HTMLInputElement>(controls.element, "replay-with-strategy").checked = true;
+    click("replay-play-button");
+    expect(starts[0]?.source).toContain("def handle_data");
+  });
+});
+
+describe("ReplayControls jump", () => {
+  it("jumps to the time typed, read as UTC", () => {
+    const { controls, sent, click } = setup();
+    click("replay-step-button");
+    byTestId<HTMLInputElement>(controls.element, "replay-jump-to").value = "2019-02-05T10:30";
+    click("replay-jump-button");
+    expect(sent.at(-1)).toEqual({ type: "jump", to: "2019-02-05T10:30Z" });
+  });
+});
