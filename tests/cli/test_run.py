@@ -120,3 +120,16 @@ def test_strategy_error_names_the_line(
     err = capsys.readouterr().err
     assert "line 2" in err
     assert "NameError" in err
+
+
+def test_report_writes_a_self_contained_html_file(
+    home: Path, strategy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(home, "run", str(strategy), "--symbol", "EURUSD", "--json") == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    out = tmp_path / "report.html"
+    assert cli(home, "report", run_id, "--out", str(out)) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "data:image/png;base64" in page
+    assert "http://" not in page and "https://" not in page  # opens offline
+    assert cli(home, "report", "no-such-run", "--out", str(out)) == 3

@@ -24,7 +24,12 @@ from backtestr.engine import (
     parse_slippage,
 )
 from backtestr.errors import ConfigError
-from backtestr.report import plot_equity, save_figure, write_html_report
+from backtestr.report import (
+    plot_equity,
+    render_saved_run_report,
+    save_figure,
+    write_html_report,
+)
 from backtestr.strategy import Backtest, load_strategy, parse_param_overrides
 from backtestr.strategy.feed import market_from_store
 
@@ -249,6 +254,24 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     trades = tables.get("trades")
     if trades is not None:
         console.print(f"{len(trades)} trades; tables: {', '.join(sorted(tables))}")
+
+
+@cli.command("report")
+@click.argument("run_id")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")  # fmt: skip
+@click.pass_context
+def report_command(ctx: click.Context, run_id: str, out: Path) -> None:
+    """Write a saved run as one self-contained HTML file (opens offline)."""
+    with open_store(ctx) as store:
+        manifest, tables = store.load_run(run_id)
+    page = render_saved_run_report(run_id, manifest, tables)
+    if not out.parent.is_dir():
+        raise ConfigError(f"Cannot write {out}: the folder {out.parent} does not exist.")
+    temporary = out.with_name(f".{out.name}.tmp")
+    temporary.write_text(page, encoding="utf-8")
+    temporary.replace(out)
+    console.print(f"Wrote the report of {run_id} to {out}")
 
 
 @runs.command("export")

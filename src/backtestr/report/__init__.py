@@ -7,5 +7,13 @@ and in parallel workers. The HTML report needs no network: its chart is embedded
 from backtestr.report._bars import plot_bars
 from backtestr.report._html import render_html_report, write_html_report
 from backtestr.report._plots import plot_equity, save_figure
+from backtestr.report._saved import render_saved_run_report
 
-__all__ = ["plot_bars", "plot_equity", "render_html_report", "save_figure", "write_html_report"]
+__all__ = [
+    "plot_bars",
+    "plot_equity",
+    "render_html_report",
+    "render_saved_run_report",
+    "save_figure",
+    "write_html_report",
+]

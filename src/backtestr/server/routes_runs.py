@@ -13,12 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 
 from backtestr.errors import ConfigError, NoDataError
-from backtestr.report import render_html_report
+from backtestr.report import render_saved_run_report
 from backtestr.server.jobs import Job, JobRegistry, JobState, job_events, job_snapshot
 from backtestr.server.payloads import JsonObject
 from backtestr.server.routes_data import parse_utc_time
 from backtestr.server.store_access import StoreAccess
-from backtestr.stats import Statistics, empty_trades
 from backtestr.strategy import Backtest, load_strategy
 from backtestr.strategy.library import StrategyLibrary
 from backtestr.strategy.stored import RunSpec, run_and_save
@@ -153,16 +152,7 @@ def runs_router() -> APIRouter:
         """The run as one self-contained HTML file (stats, equity and drawdown, trades)."""
         with _store(request).use() as store:
             manifest, tables = store.load_run(run_id)
-        if "stats" not in manifest or "equity" not in tables:
-            raise NoDataError(f"Run {run_id} has no statistics or equity curve to report.")
-        equity_table = tables["equity"]
-        equity = equity_table.set_index(equity_table.columns[0])["equity"]
-        page = render_html_report(
-            Statistics.from_dict(manifest["stats"]),
-            equity,
-            tables.get("trades", empty_trades()),
-            title=f"Backtest {run_id}",
-        )
+        page = render_saved_run_report(run_id, manifest, tables)
         disposition = f'attachment; filename="{run_id}.html"'
         return HTMLResponse(page, headers={"content-disposition": disposition})
 
