@@ -131,5 +131,6 @@ def test_report_writes_a_self_contained_html_file(
     assert cli(home, "report", run_id, "--out", str(out)) == 0
     page = out.read_text(encoding="utf-8")
     assert "data:image/png;base64" in page
-    assert "http://" not in page and "https://" not in page  # opens offline
+    assert "http://" not in page  # opens offline
+    assert "https://" not in page
     assert cli(home, "report", "no-such-run", "--out", str(out)) == 3
