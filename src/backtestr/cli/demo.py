@@ -29,11 +29,12 @@ DEMO_SYMBOL = "EURUSD"
 
 def _run_moving_average_cross(store: Store, charts: Path) -> None:
     """Backtest the shipped moving-average cross on the sample's M1 bars and print the result."""
-    from backtestr.cli.run import save_result, stats_table, write_run_report
+    from backtestr.cli.run import stats_table, write_run_report
     from backtestr.engine import EngineSettings, parse_commission
     from backtestr.strategy import Backtest, StrategySource
     from backtestr.strategy.feed import market_from_store
     from backtestr.strategy.samples import MOVING_AVERAGE_CROSS
+    from backtestr.strategy.stored import save_run_as
 
     source = StrategySource(
         MOVING_AVERAGE_CROSS, "<moving-average cross>", {"fast": 10, "slow": 20}
@@ -52,7 +53,7 @@ def _run_moving_average_cross(store: Store, charts: Path) -> None:
     )
     run_id = "demo-moving-average-cross"
     if not any(row.run_id == run_id for row in store.list_runs()):
-        save_result(store, run_id, result)
+        save_run_as(store, run_id, result)
         console.print(f"Saved run {run_id}.")
     report = write_run_report(charts, result, title=f"Moving-average cross 10/20 on {DEMO_SYMBOL}")
     console.print(f"Report: {report} (equity chart: {charts / 'equity.png'})")

@@ -3,7 +3,6 @@ runs: list, show, export)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -13,8 +12,7 @@ import click
 from rich.table import Table
 
 from backtestr.cli import cli
-from backtestr.cli._common import ProgressBars, console, now_utc, open_store, parse_time
-from backtestr.data.store import Store
+from backtestr.cli._common import ProgressBars, console, open_store, parse_time
 from backtestr.engine import (
     EngineSettings,
     ModellingMode,
@@ -32,6 +30,7 @@ from backtestr.report import (
 )
 from backtestr.strategy import Backtest, load_strategy, parse_param_overrides
 from backtestr.strategy.feed import market_from_store
+from backtestr.strategy.stored import save_run_result
 
 # The headline figures, in this order, in the table and at the top of --json.
 HEADLINE = (
@@ -140,8 +139,8 @@ def run_command(
         else:
             with ProgressBars("Backtesting") as progress:
                 result = backtest.run(lambda done, total: progress("run", done, total))
-        run_id = _run_id(store, strategy_file, result)
-        folder = save_result(store, run_id, result)
+        run_id = save_run_result(store, result, strategy_file.stem)
+        folder = store.run_folder(run_id)
     report = write_run_report(folder, result, title=f"{strategy_file.name} on {symbol}")
     if as_json:
         payload = {
@@ -165,25 +164,6 @@ def write_run_report(folder: Path, result: RunResult, *, title: str) -> Path:
     return write_html_report(
         folder / "report.html", result.stats, equity, result.trades, title=title
     )
-
-
-def save_result(store: Store, run_id: str, result: RunResult) -> Path:
-    """Persist a run: its manifest (with the stats) and its tables."""
-    manifest = {**dict(result.manifest), "stats": result.stats.to_dict()}
-    return store.save_run(run_id, manifest, result.tables())
-
-
-def _run_id(store: Store, strategy_file: Path, result: RunResult) -> str:
-    """``<strategy>-<UTC time>-<result hash>``, made unique among the saved runs."""
-    stem = "".join(c if c.isalnum() else "-" for c in strategy_file.stem.lower()).strip("-")
-    digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()[:8]
-    base = f"{stem or 'run'}-{now_utc().strftime('%Y%m%d-%H%M%S')}-{digest}"
-    taken = {row.run_id for row in store.list_runs()}
-    run_id, count = base, 1
-    while run_id in taken:
-        count += 1
-        run_id = f"{base}-{count}"
-    return run_id
 
 
 def _format(value: Any) -> str:

@@ -446,6 +446,13 @@ class Store:
         tables = {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
         return rows[0].manifest, tables
 
+    def run_folder(self, run_id: str) -> Path:
+        """Where a saved run's files are."""
+        rows = self.catalog.runs(run_id)
+        if not rows:
+            self.load_run(run_id)  # raises the helpful unknown-run error
+        return self.home / rows[0].path
+
     def delete_run(self, run_id: str) -> None:
         self.load_run(run_id)  # raises a helpful error when unknown
         with self.catalog.transaction():

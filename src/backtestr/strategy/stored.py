@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from backtestr.data.store import Store
 from backtestr.engine import (
@@ -104,6 +105,12 @@ def backtest_from_store(open_store: OpenStore, source: StrategySource, spec: Run
     return Backtest(source, market, settings, spec.params)
 
 
+def save_run_as(store: Store, run_id: str, result: RunResult) -> Path:
+    """Save ``result`` under ``run_id``: its manifest (with the stats) and its tables."""
+    manifest = {**dict(result.manifest), "stats": result.stats.to_dict()}
+    return store.save_run(run_id, manifest, result.tables())
+
+
 def save_run_result(store: Store, result: RunResult, name: str) -> str:
     """Save ``result`` as ``<name>-<UTC time>-<result hash>`` (unique); returns that run id."""
     stem = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")[:40]
@@ -114,8 +121,7 @@ def save_run_result(store: Store, result: RunResult, name: str) -> str:
     while run_id in taken:
         count += 1
         run_id = f"{base}-{count}"
-    manifest = {**dict(result.manifest), "stats": result.stats.to_dict()}
-    store.save_run(run_id, manifest, result.tables())
+    save_run_as(store, run_id, result)
     return run_id
 
 
