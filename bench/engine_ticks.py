@@ -27,22 +27,9 @@ from backtestr.data.sample import sample_ticks
 from backtestr.engine import EngineSettings, MarketData, ModellingMode, SymbolFeed
 from backtestr.model import PriceSide, TickArrays, Timeframe, fx_instrument
 from backtestr.strategy import Backtest
+from backtestr.strategy.samples import SEED_STRATEGY
 
-SEED = """\
-def initialize(context):
-    context.ma_short = 10
-    context.ma_long = 20
-
-def handle_data(context, data):
-    if data.can_trade(context.symbol):
-        short_ma = data.history(context.symbol, 'close', context.ma_short).mean()
-        long_ma = data.history(context.symbol, 'close', context.ma_long).mean()
-
-        if short_ma > long_ma and not context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 1.0)
-        elif short_ma < long_ma and context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 0.0)
-"""
+SEED = SEED_STRATEGY
 M1 = Timeframe.parse("M1")
 
 

@@ -23,25 +23,13 @@ from fastapi.testclient import TestClient
 from backtestr.data.store import Store
 from backtestr.server import ServerSettings, create_app
 from backtestr.strategy import load_strategy
+from backtestr.strategy.samples import SEED_STRATEGY
 from backtestr.strategy.stored import RunSpec, run_and_save
 from web_bars import PORT, TOKEN, write_m1_csv
 
 STRATEGIES = {
     "empty handle_data": "def handle_data(context, data):\n    pass\n",
-    "seed SMA(10)/SMA(20)": """\
-def initialize(context):
-    context.ma_short = 10
-    context.ma_long = 20
-
-def handle_data(context, data):
-    if data.can_trade(context.symbol):
-        short_ma = data.history(context.symbol, 'close', context.ma_short).mean()
-        long_ma = data.history(context.symbol, 'close', context.ma_long).mean()
-        if short_ma > long_ma and not context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 1.0)
-        elif short_ma < long_ma and context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 0.0)
-""",
+    "seed SMA(10)/SMA(20)": SEED_STRATEGY,
 }
 
 

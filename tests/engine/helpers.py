@@ -11,25 +11,10 @@ import pytest
 
 from backtestr.engine import EngineSettings, MarketData, SymbolFeed
 from backtestr.model import BarArrays, Instrument, TickArrays, Timeframe, fx_instrument
+from backtestr.strategy.samples import SEED_STRATEGY  # noqa: F401 - shared with the tests
 
 MINUTE_NS = 60 * 10**9
 START_NS = int(pd.Timestamp("2024-01-08 00:00", tz="UTC").value)  # a Monday
-
-SEED_STRATEGY = """\
-def initialize(context):
-    context.ma_short = 10
-    context.ma_long = 20
-
-def handle_data(context, data):
-    if data.can_trade(context.symbol):
-        short_ma = data.history(context.symbol, 'close', context.ma_short).mean()
-        long_ma = data.history(context.symbol, 'close', context.ma_long).mean()
-
-        if short_ma > long_ma and not context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 1.0)
-        elif short_ma < long_ma and context.portfolio.positions[context.symbol]:
-            order_target_percent(context.symbol, 0.0)
-"""
 
 
 def real_data_dir() -> Path:
