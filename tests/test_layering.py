@@ -26,6 +26,7 @@ FORBIDDEN = {
     "stats": {"data", "strategy", "optimize", "report", "server", "app", "cli"},
     "data": {"engine", "strategy", "stats", "optimize", "report", "server", "cli"},
     "report": {"data", "strategy", "optimize", "server", "app", "cli"},
+    "optimize": {"report", "server", "cli"},
     "server": {"cli"},
 }
 # the pure core must not reach for I/O or the outside world

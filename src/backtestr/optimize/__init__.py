@@ -1,0 +1,39 @@
+"""Parameter sweeps (grid, random, Bayesian), walk-forward analysis and their executors.
+
+The core (:mod:`space`, :mod:`trial`, :mod:`sweep`) is pure; executors decide where trials run
+(this process, a local process pool, a Dask cluster).
+"""
+
+from backtestr.optimize.executors import (
+    Executor,
+    ExecutorSession,
+    LocalPoolExecutor,
+    SerialExecutor,
+)
+from backtestr.optimize.space import Constraint, ParamRange, ParamSpace
+from backtestr.optimize.sweep import SearchMethod, SweepResult, run_sweep
+from backtestr.optimize.trial import (
+    SweepPayload,
+    TrialOutcome,
+    freeze_market,
+    run_trial,
+    trial_key,
+)
+
+__all__ = [
+    "Constraint",
+    "Executor",
+    "ExecutorSession",
+    "LocalPoolExecutor",
+    "ParamRange",
+    "ParamSpace",
+    "SearchMethod",
+    "SerialExecutor",
+    "SweepPayload",
+    "SweepResult",
+    "TrialOutcome",
+    "freeze_market",
+    "run_sweep",
+    "run_trial",
+    "trial_key",
+]
