@@ -14,32 +14,38 @@ flat while below; market orders, no costs, 100 000 cash.
   adds a row with ``runonce=False``, where the indicators advance bar by bar with the strategy
   (what the seed strategy does), about twice as slow.
 - NautilusTrader: BacktestEngine, 1-minute bars, a Strategy subclass with two registered
-  ``SimpleMovingAverage`` indicators and market orders (bench/_nautilus_peer.py). It pins
-  pandas<3, which the dev environment has outgrown, so it runs in a subprocess in an environment
-  of its own: the ``nautilus`` dependency group synced into ``.venv-nautilus`` (by this script).
+  ``SimpleMovingAverage`` indicators and market orders (bench/_nautilus_peer.py). Two rows: the
+  default, whose ``run()`` ends with its portfolio analysis (statistics, as the other engines
+  compute theirs), and ``run_analysis=False``, the event loop alone; the analysis appends to
+  pandas objects a row at a time, so its share grows with the number of trades. NautilusTrader
+  pins pandas<3, which the dev environment has outgrown, so it runs in a subprocess in an
+  environment of its own: the ``nautilus`` dependency group, synced into ``.venv-nautilus`` by
+  this script (a few seconds, untimed).
 
 Bars: bench/_synthetic_bars.py (the generator of engine_bars.py), same seed for every engine.
-backtrader and NautilusTrader run about 5 000 and 13 000 bars/s here, so they get
-``--slow-bars`` bars (default 200 000); BackTestr and backtesting.py run on those same bars, so
-every ratio and trade count compares the same work, and once more on ``--bars`` (default
-1 000 000, the size of engine_bars.py). Timed, best of ``--repeat``: building the engine from
-prepared data and running it (each peer's data frame or bar objects are made before the timer
-starts); our strategy's kernels are compiled once beforehand.
+backtrader and NautilusTrader run a few thousand bars/s here, so they get ``--slow-bars`` bars
+(default 200 000, about two minutes for the whole script); BackTestr and backtesting.py run on
+those same bars, so every ratio and trade count compares the same work, and once more on
+``--bars`` (default 1 000 000, the size of engine_bars.py). Timed, best of ``--repeat``:
+building the engine from prepared data and running it (each peer's data frame or bar objects
+are made before the timer starts); our strategy's kernels are compiled once beforehand.
 
 Entries are the positions each engine opened (filled buys), open or closed at the end; the
 peers differ by a trade or so because of conventions:
 
 - the seed strategy goes long on the first bar where SMA(10) > SMA(20); backtesting.py and
   backtrader wait for a cross (``crossover``/``CrossOver``), so they skip a first up-trend that
-  is already running when both averages exist; NautilusTrader's example compares the values
-  like the seed does;
+  is already running when both averages exist; NautilusTrader's EMACross examples compare the
+  values like the seed does, and so does this one;
 - fills: BackTestr, backtesting.py and backtrader fill market orders at the next bar's open;
   NautilusTrader fills them at once, at the decision bar's close (its bar execution has already
   replayed that bar's open, high, low and close). On these bars each open equals the previous
   close, so the fill prices are the same;
 - NautilusTrader's 5-decimal EUR/USD rounds the prices to 0.00001, which can move the rare
   cross where the two averages are within that of each other;
-- sizing: whole units worth the equity at the decision bar's close everywhere.
+- sizing: whole units worth the equity at the decision bar's close everywhere;
+- final equity: BackTestr closes a position still open on the last bar (``close_at_end``), the
+  peers value it at the last close: the same number.
 
 Usage: ``./dev bench engine_peers [--bars 1000000] [--slow-bars 200000] [--repeat 1]
 [--backtrader-next] [--no-nautilus]``. Prints bars/s, entries and BackTestr/peer ratios.
@@ -144,7 +150,7 @@ def uv_binary() -> str | None:
     return str(local) if local.exists() else shutil.which("uv")
 
 
-def measure_nautilus(n: int, repeat: int) -> Measured | str:
+def measure_nautilus(n: int, repeat: int) -> list[Measured] | str:
     """NautilusTrader in its own environment; a sentence saying why not when it cannot run."""
     uv = uv_binary()
     if uv is None:
@@ -179,14 +185,17 @@ def measure_nautilus(n: int, repeat: int) -> Measured | str:
     )
     if run.returncode != 0:
         return f"NautilusTrader run failed: {run.stderr.strip()[-800:]}"
-    out: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
-    return Measured(
-        f"NautilusTrader {out['version']} (SimpleMovingAverage)",
-        n,
-        float(out["seconds"]),
-        int(out["entries"]),
-        float(out["final_equity"]),
-    )
+    rows: list[dict[str, Any]] = json.loads(run.stdout.strip().splitlines()[-1])
+    return [
+        Measured(
+            f"NautilusTrader {row['version']} ({row['mode']})",
+            n,
+            float(row["seconds"]),
+            int(row["entries"]),
+            float(row["final_equity"]),
+        )
+        for row in rows
+    ]
 
 
 def show(row: Measured, reference: Measured | None) -> None:
@@ -194,7 +203,7 @@ def show(row: Measured, reference: Measured | None) -> None:
         "" if reference is None else f" | BackTestr {row.seconds / reference.seconds:6.1f}x as fast"
     )
     print(
-        f"  {row.engine:45s} {row.bars:>9,} bars {row.bars / row.seconds:12,.0f} bars/s "
+        f"  {row.engine:52s} {row.bars:>9,} bars {row.bars / row.seconds:12,.0f} bars/s "
         f"({row.seconds:7.2f} s) {row.entries:6d} entries, equity {row.final_equity:10,.2f}"
         f"{ratio}",
         flush=True,
@@ -229,8 +238,9 @@ def main() -> None:
         print("  NautilusTrader: skipped (--no-nautilus)")
     else:
         nautilus = measure_nautilus(args.slow_bars, args.repeat)
-        if isinstance(nautilus, Measured):
-            show(nautilus, reference)
+        if isinstance(nautilus, list):
+            for row in nautilus:
+                show(row, reference)
         else:
             print(f"  NautilusTrader: not measured: {nautilus}", flush=True)
 
