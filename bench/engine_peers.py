@@ -237,6 +237,7 @@ def main() -> None:
     if args.no_nautilus:
         print("  NautilusTrader: skipped (--no-nautilus)")
     else:
+        print("  (NautilusTrader: syncing .venv-nautilus, then both runs in a subprocess …)")
         nautilus = measure_nautilus(args.slow_bars, args.repeat)
         if isinstance(nautilus, list):
             for row in nautilus:
