@@ -117,7 +117,10 @@ def test_psr_is_a_probability_rising_with_the_sharpe_ratio(
     if sharpe < benchmark:
         assert low <= 0.5
     higher = probabilistic_sharpe_ratio(
-        sharpe, observations, benchmark_sharpe=benchmark - 0.01, skewness=skewness,
+        sharpe,
+        observations,
+        benchmark_sharpe=benchmark - 0.01,
+        skewness=skewness,
         kurtosis=kurtosis,
     )
     assert higher >= low

@@ -229,7 +229,12 @@ def _block_scores(
         inside = np.einsum("cb,kbn->kcn", weights[start:stop], block_sums)
         outside = totals[:, np.newaxis, :] - inside
         results.append(
-            (start, stop, _score(inside, half, centre, metric), _score(outside, half, centre, metric))
+            (
+                start,
+                stop,
+                _score(inside, half, centre, metric),
+                _score(outside, half, centre, metric),
+            )
         )
     return results
 
@@ -237,11 +242,12 @@ def _block_scores(
 def _score(
     sums: npt.NDArray[np.float64], count: int, centre: npt.NDArray[np.float64], metric: str
 ) -> npt.NDArray[np.float64]:
-    mean = sums[0] / count + centre
+    mean: npt.NDArray[np.float64] = sums[0] / count + centre
     if metric == "mean_return":
         return mean
     if metric == "total_return":
-        return np.expm1(sums[2])
+        compounded: npt.NDArray[np.float64] = np.expm1(sums[2])
+        return compounded
     if metric == "sortino_ratio":
         downside = np.sqrt(sums[2] / count)
         return _ratio(mean, downside)
@@ -254,12 +260,11 @@ def _ratio(
 ) -> npt.NDArray[np.float64]:
     """``numerator / denominator`` where a zero risk gives 0 for zero return and ±inf otherwise
     (a flat trial that never traded is neither good nor bad)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = numerator / denominator
-    result: npt.NDArray[np.float64] = np.where(
-        denominator == 0.0, np.sign(numerator) * np.inf, ratio
-    )
-    result[(denominator == 0.0) & (numerator == 0.0)] = 0.0
+    result = np.zeros_like(numerator)
+    risky = denominator > 0.0
+    np.divide(numerator, denominator, out=result, where=risky)
+    result[~risky & (numerator > 0.0)] = np.inf
+    result[~risky & (numerator < 0.0)] = -np.inf
     return result
 
 
@@ -271,7 +276,7 @@ def _callable_scores(
     splits = in_sample_mask.shape[1]
     periods, trials = matrix.shape
     block_of_row = np.repeat(np.arange(splits), periods // splits)
-    inside = np.empty(in_sample_mask.shape[0:1] + (trials,), dtype=np.float64)
+    inside = np.empty((len(in_sample_mask), trials), dtype=np.float64)
     outside = np.empty_like(inside)
     for index, mask in enumerate(in_sample_mask):
         rows = mask[block_of_row]
