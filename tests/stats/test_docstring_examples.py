@@ -16,6 +16,7 @@ MODULES = [
     "backtestr.stats._returns",
     "backtestr.stats._trades",
     "backtestr.report._plots",
+    "backtestr.report._robustness",
 ]
 
 
