@@ -15,6 +15,7 @@ MODULES = [
     "backtestr.stats._overfitting",
     "backtestr.stats._returns",
     "backtestr.stats._trades",
+    "backtestr.stats._trial_returns",
     "backtestr.report._plots",
     "backtestr.report._robustness",
 ]

@@ -2,7 +2,8 @@
 
 The engine hands :func:`compute_statistics` its equity curve and trade list (columns
 :data:`TRADE_COLUMNS`) and gets a frozen :class:`Statistics` back, whose ``to_dict()`` is the run's
-JSON form.
+JSON form. :mod:`backtestr.stats.robustness` judges an optimisation: deflated Sharpe ratio,
+probability of backtest overfitting, Monte Carlo resampling of the trades.
 
 Examples
 --------
@@ -35,6 +36,7 @@ from backtestr.stats.robustness import (
     probability_of_backtest_overfitting,
     sharpe_annualised,
     sharpe_per_period,
+    trial_returns_matrix,
 )
 
 __all__ = [
@@ -64,5 +66,6 @@ __all__ = [
     "probability_of_backtest_overfitting",
     "sharpe_annualised",
     "sharpe_per_period",
+    "trial_returns_matrix",
     "validate_trades",
 ]

@@ -5,6 +5,8 @@
   best of ``N`` trials beats the best Sharpe ratio ``N`` skill-less trials would show by luck.
 - :func:`probability_of_backtest_overfitting`: CSCV over the trials' period returns.
 - :func:`monte_carlo_trades`: drawdown and return distributions of resampled trade sequences.
+- :func:`trial_returns_matrix`: the ``T × N`` period returns of a sweep's equity curves, the input
+  of the first two.
 
 All pure functions of arrays (no I/O, no clock); plots live in ``backtestr.report``.
 """
@@ -30,6 +32,7 @@ from backtestr.stats._overfitting import (
     OverfittingMetric,
     probability_of_backtest_overfitting,
 )
+from backtestr.stats._trial_returns import trial_returns_matrix
 
 __all__ = [
     "MONTE_CARLO_METHODS",
@@ -47,4 +50,5 @@ __all__ = [
     "probability_of_backtest_overfitting",
     "sharpe_annualised",
     "sharpe_per_period",
+    "trial_returns_matrix",
 ]
