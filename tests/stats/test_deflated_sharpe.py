@@ -201,6 +201,7 @@ def test_a_trial_that_never_trades_has_a_sharpe_of_zero() -> None:
         (lambda: deflated_sharpe_from_returns([[0.1, 0.2], [0.1, 0.3]]), "Trial 0"),
         (lambda: deflated_sharpe_from_returns([[0.1, 0.2], [0.0, 0.3]], selected=2), "selected"),
         (lambda: deflated_sharpe_from_returns([["a"], ["b"]]), "numbers"),
+        (lambda: deflated_sharpe_from_returns([[0.1], [0.0]], n_trials=5), "holds 1 trial"),
     ],
 )
 def test_bad_input_is_named(call: object, message: str) -> None:

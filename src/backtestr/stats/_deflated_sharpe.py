@@ -195,7 +195,8 @@ def deflated_sharpe_ratio(
     )
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on arrays has no single truth value; compare the fields instead
+@dataclass(frozen=True, eq=False)
 class DeflatedSharpe:
     """The deflated Sharpe ratio of the best of several trials, with everything it was made of.
 
@@ -307,6 +308,12 @@ def deflated_sharpe_from_returns(
     else:
         chosen = selected % trials
     count = trials if n_trials is None else n_trials
+    if trials == 1 and count > 1:
+        raise ConfigError(
+            f"n_trials={count} but the returns matrix holds 1 trial: the selection bias needs the "
+            "spread of the trials' Sharpe ratios, so pass the returns of every trial (or at least "
+            "2 of them)."
+        )
     variance = float(np.var(sharpe_ratios, ddof=1)) if trials > 1 else 0.0
     skewness, kurtosis = _moments(matrix[:, chosen])
     sharpe = float(sharpe_ratios[chosen])

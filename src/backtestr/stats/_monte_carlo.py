@@ -34,7 +34,8 @@ MONTE_CARLO_METHODS: tuple[str, ...] = get_args(MonteCarloMethod)
 _CHUNK_CELLS = 1 << 21  # simulations x trades resampled at once: bounds memory (~16 MB/array)
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on arrays has no single truth value; compare the fields instead
+@dataclass(frozen=True, eq=False)
 class TradeMonteCarlo:
     """Distributions of final return and maximum drawdown over resampled trade sequences.
 

@@ -43,7 +43,8 @@ _MAX_COMBINATIONS = 1_000_000  # C(22, 11) = 705 432 still fits; C(24, 12) = 2.7
 _CHUNK_CELLS = 1 << 20  # combinations x trials evaluated at once: bounds the memory to ~8 MB/array
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on arrays has no single truth value; compare the fields instead
+@dataclass(frozen=True, eq=False)
 class BacktestOverfitting:
     """The outcome of CSCV: the probability of backtest overfitting and what it is made of.
 
