@@ -66,6 +66,15 @@ def test_a_callable_metric_agrees_with_the_built_in_one() -> None:
     np.testing.assert_allclose(custom.out_of_sample, built_in.out_of_sample, rtol=1e-9)
 
 
+def test_many_trials_are_scored_in_chunks_with_the_same_outcome() -> None:
+    # 12 870 combinations x 120 trials is more than one chunk of scores holds
+    matrix = np.random.default_rng(10).normal(0.0, 0.01, size=(160, 120))
+    chunked = probability_of_backtest_overfitting(matrix, n_splits=16)
+    direct = probability_of_backtest_overfitting(matrix, n_splits=16, metric=_sharpe)
+    assert chunked.selected_trials.tolist() == direct.selected_trials.tolist()
+    np.testing.assert_allclose(chunked.logits, direct.logits)
+
+
 @pytest.mark.parametrize(
     ("metric", "score"),
     [

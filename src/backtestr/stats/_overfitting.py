@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -156,6 +156,7 @@ def probability_of_backtest_overfitting(
     in_sample_mask = np.zeros((len(chosen), splits), dtype=bool)
     in_sample_mask[np.arange(len(chosen))[:, np.newaxis], chosen] = True
 
+    scores: Iterable[_Scores]
     if callable(metric):
         name = getattr(metric, "__name__", "metric")
         scores = _callable_scores(matrix, in_sample_mask, metric)
@@ -198,8 +199,9 @@ _Scores = tuple[int, int, npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 def _block_scores(
     matrix: npt.NDArray[np.float64], in_sample_mask: npt.NDArray[np.bool_], metric: str
-) -> list[_Scores]:
-    """In- and out-of-sample scores of every trial, chunk by chunk of combinations."""
+) -> Iterator[_Scores]:
+    """In- and out-of-sample scores of every trial, chunk by chunk of combinations (a
+    generator, so only one chunk of scores is alive at a time)."""
     splits = in_sample_mask.shape[1]
     periods, trials = matrix.shape
     length = periods // splits
@@ -222,22 +224,14 @@ def _block_scores(
     block_sums = np.stack(parts)  # (statistic, block, trial)
     totals = block_sums.sum(axis=1)
 
-    results: list[_Scores] = []
     step = max(1, _CHUNK_CELLS // trials)
     weights = in_sample_mask.astype(np.float64)
     for start in range(0, len(weights), step):
         stop = min(start + step, len(weights))
         inside = np.einsum("cb,kbn->kcn", weights[start:stop], block_sums)
         outside = totals[:, np.newaxis, :] - inside
-        results.append(
-            (
-                start,
-                stop,
-                _score(inside, half, centre, metric),
-                _score(outside, half, centre, metric),
-            )
-        )
-    return results
+        in_scores = _score(inside, half, centre, metric)
+        yield start, stop, in_scores, _score(outside, half, centre, metric)
 
 
 def _score(
