@@ -9,10 +9,15 @@ import pytest
 
 MODULES = [
     "backtestr.stats",
+    "backtestr.stats._deflated_sharpe",
     "backtestr.stats._drawdown",
+    "backtestr.stats._monte_carlo",
+    "backtestr.stats._overfitting",
     "backtestr.stats._returns",
     "backtestr.stats._trades",
+    "backtestr.stats._trial_returns",
     "backtestr.report._plots",
+    "backtestr.report._robustness",
 ]
 
 

@@ -7,11 +7,15 @@ and in parallel workers. The HTML report needs no network: its chart is embedded
 from backtestr.report._bars import plot_bars
 from backtestr.report._html import render_html_report, write_html_report
 from backtestr.report._plots import plot_equity, save_figure
+from backtestr.report._robustness import plot_deflated_sharpe, plot_monte_carlo, plot_pbo
 from backtestr.report._saved import render_saved_run_report
 
 __all__ = [
     "plot_bars",
+    "plot_deflated_sharpe",
     "plot_equity",
+    "plot_monte_carlo",
+    "plot_pbo",
     "render_html_report",
     "render_saved_run_report",
     "save_figure",

@@ -2,7 +2,8 @@
 
 The engine hands :func:`compute_statistics` its equity curve and trade list (columns
 :data:`TRADE_COLUMNS`) and gets a frozen :class:`Statistics` back, whose ``to_dict()`` is the run's
-JSON form.
+JSON form. :mod:`backtestr.stats.robustness` judges an optimisation: deflated Sharpe ratio,
+probability of backtest overfitting, Monte Carlo resampling of the trades.
 
 Examples
 --------
@@ -19,18 +20,52 @@ from backtestr.stats._drawdown import DrawdownPeriods, drawdown, drawdown_period
 from backtestr.stats._returns import geometric_mean, infer_periods_per_year, period_returns
 from backtestr.stats._statistics import JsonValue, Statistics
 from backtestr.stats._trades import TRADE_COLUMNS, empty_trades, validate_trades
+from backtestr.stats.robustness import (
+    MONTE_CARLO_METHODS,
+    OVERFITTING_METRICS,
+    BacktestOverfitting,
+    DeflatedSharpe,
+    MonteCarloMethod,
+    OverfittingMetric,
+    TradeMonteCarlo,
+    deflated_sharpe_from_returns,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    monte_carlo_trades,
+    probabilistic_sharpe_ratio,
+    probability_of_backtest_overfitting,
+    sharpe_annualised,
+    sharpe_per_period,
+    trial_returns_matrix,
+)
 
 __all__ = [
+    "MONTE_CARLO_METHODS",
+    "OVERFITTING_METRICS",
     "TRADE_COLUMNS",
+    "BacktestOverfitting",
+    "DeflatedSharpe",
     "DrawdownPeriods",
     "JsonValue",
+    "MonteCarloMethod",
+    "OverfittingMetric",
     "Statistics",
+    "TradeMonteCarlo",
     "compute_statistics",
+    "deflated_sharpe_from_returns",
+    "deflated_sharpe_ratio",
     "drawdown",
     "drawdown_periods",
     "empty_trades",
+    "expected_max_sharpe",
     "geometric_mean",
     "infer_periods_per_year",
+    "monte_carlo_trades",
     "period_returns",
+    "probabilistic_sharpe_ratio",
+    "probability_of_backtest_overfitting",
+    "sharpe_annualised",
+    "sharpe_per_period",
+    "trial_returns_matrix",
     "validate_trades",
 ]
