@@ -107,7 +107,7 @@ def specs_and_ranges(draw: st.DrawFn) -> tuple[WalkForwardSpec, int, int]:
     spec = WalkForwardSpec.parse(f"train={train},test={test}{extra}")
     start = ns("2015-01-01") + draw(st.integers(0, 400 * 86_400)) * 10**9
     origin = pd.Timestamp(start, tz="UTC").floor("D")
-    needed = spec.test.after(spec.train.after(origin))
+    needed = spec.test.after(spec.train.after(origin)) + pd.Timedelta(days=3)
     end = int(needed.value) + draw(st.integers(0, 3 * 365 * 86_400)) * 10**9
     return spec, start, end
 

@@ -215,13 +215,22 @@ class WalkForwardSpec:
 
 
 def _advance(stamp: pd.Timestamp, *moves: tuple[Period, int]) -> pd.Timestamp:
-    """``stamp`` plus the sum of ``period * times`` over ``moves``, as one calendar offset."""
-    amounts = dict.fromkeys(("years", "months", "weeks", "days"), 0)
-    names = {PeriodUnit.YEAR: "years", PeriodUnit.MONTH: "months", PeriodUnit.WEEK: "weeks"}
+    """``stamp`` moved by ``period * times`` for each move in turn, where consecutive moves in
+    months (or years) are added up into one offset first: counted from one origin, month ends
+    do not drift (Jan 31 + 1M + 1M would be Mar 29; Jan 31 + 2M is Mar 31)."""
+    months_like = (PeriodUnit.MONTH, PeriodUnit.YEAR)
+    merged: list[tuple[bool, int]] = []  # (in months?, amount in months or days)
     for period, times in moves:
-        amounts[names.get(period.unit, "days")] += period.count * times
-    moved: pd.Timestamp = stamp + pd.DateOffset(**amounts)
-    return moved
+        in_months = period.unit in months_like
+        scale = {PeriodUnit.YEAR: 12, PeriodUnit.WEEK: 7}.get(period.unit, 1)
+        amount = period.count * scale * times
+        if merged and merged[-1][0] == in_months:
+            merged[-1] = (in_months, merged[-1][1] + amount)
+        else:
+            merged.append((in_months, amount))
+    for in_months, amount in merged:
+        stamp = stamp + pd.DateOffset(**{"months" if in_months else "days": amount})
+    return stamp
 
 
 def _ts(ns: int) -> pd.Timestamp:
