@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import pandas as pd
 import pytest
@@ -126,7 +127,7 @@ def test_windows_tile_the_data_after_the_first_training(
         assert window.train_start_ns >= origin
         if spec.anchored:
             assert window.train_start_ns == origin
-    for before, after in zip(cut, cut[1:], strict=False):
+    for before, after in itertools.pairwise(cut):
         assert before.test_end_ns == after.test_start_ns  # contiguous, no overlap
     assert cut[-1].test_end_ns == end or spec.step.after(
         pd.Timestamp(cut[-1].train_end_ns, tz="UTC")

@@ -41,7 +41,7 @@ _NAMES = {
     PeriodUnit.WEEK: "week",
     PeriodUnit.MONTH: "month",
     PeriodUnit.YEAR: "year",
-}  # noqa: E501
+}
 _PERIOD = re.compile(r"^\s*(\d+)\s*([DWMYdwmy])\s*$")
 
 
@@ -229,7 +229,7 @@ def _advance(stamp: pd.Timestamp, *moves: tuple[Period, int]) -> pd.Timestamp:
         else:
             merged.append((in_months, amount))
     for in_months, amount in merged:
-        stamp = stamp + pd.DateOffset(**{"months" if in_months else "days": amount})
+        stamp = stamp + (pd.DateOffset(months=amount) if in_months else pd.DateOffset(days=amount))
     return stamp
 
 
