@@ -24,7 +24,7 @@ START = pd.Timestamp("2023-01-01", tz="UTC")
 SEEN: list[tuple[int, int, float]] = []
 
 SPY_STRATEGY = """\
-import pandas as pd
+import numpy as np
 from tests.optimize import walkforward_builders as spy
 
 PARAMETERS = {"p": 1}
@@ -43,10 +43,10 @@ def handle_data(context, data):
     seen = [
         data.current(context.symbol, "bid"),
         float(data.history(context.symbol, "close", 1)[-1]),
-        float(pd.Series(data.history(context.symbol, "high", 3, timeframe="H4")).max()),
-        float(pd.Series(data.history(context.symbol, "high", 1, timeframe="D1")).max()),
+        *np.asarray(data.history(context.symbol, "high", 3, timeframe="H4")),
+        *np.asarray(data.history(context.symbol, "high", 1, timeframe="D1")),
     ]
-    context.highest = max([context.highest] + [v for v in seen if v == v])
+    context.highest = max([context.highest] + [float(v) for v in seen if v == v])  # no NaN
 
 
 def analyze(context, result):
