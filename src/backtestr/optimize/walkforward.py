@@ -277,7 +277,6 @@ class _Progress:
         self._report = report
         self._windows = windows
         self._finished = 0  # trials of the windows already done
-        self._per_window = 0
 
     def window(self) -> SweepProgress | None:
         if self._report is None:
@@ -286,7 +285,6 @@ class _Progress:
         base = self._finished
 
         def update(done: int, planned: int) -> None:
-            self._per_window = max(self._per_window, planned)
             self._finished = base + done
             report(base + done, max(base + done, planned * self._windows))
 

@@ -97,7 +97,7 @@ def walk_forward(
     Examples
     --------
     >>> result = backtestr.walk_forward(  # doctest: +SKIP
-    ...     "ma_cross.py", symbol="EURUSD", timeframe="H1", walk_forward="train=6M,test=1M",
+    ...     "sma_cross.py", symbol="EURUSD", timeframe="H1", walk_forward="train=6M,test=1M",
     ...     params={"fast": "5:50:5", "slow": "20:200:10"}, constraints=["fast < slow"])
     >>> result.windows[["test_start", "fast", "slow", "oos_objective"]]  # doctest: +SKIP
     >>> result.plot("walk_forward.png")  # doctest: +SKIP
