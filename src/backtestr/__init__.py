@@ -22,6 +22,7 @@ from backtestr.model import (
     TradingDay,
     fx_instrument,
 )
+from backtestr.optimize.walkforward_api import walk_forward
 from backtestr.strategy import Backtest, Strategy, market_from_bars, run
 
 
@@ -62,4 +63,5 @@ __all__ = [
     "market_from_bars",
     "open_store",
     "run",
+    "walk_forward",
 ]

@@ -33,6 +33,7 @@ from backtestr.engine.orders import Order, OrderStatus, OrderType, PositionMode,
 from backtestr.engine.positions import Position, Trade
 from backtestr.engine.results import ORDER_COLUMNS, RunResult, build_result
 from backtestr.engine.settings import EngineSettings, ModellingMode
+from backtestr.engine.slicing import slice_market
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -73,4 +74,5 @@ __all__ = [
     "build_result",
     "parse_commission",
     "parse_slippage",
+    "slice_market",
 ]

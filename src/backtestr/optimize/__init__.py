@@ -19,6 +19,9 @@ from backtestr.optimize.trial import (
     run_trial,
     trial_key,
 )
+from backtestr.optimize.walkforward import WalkForwardResult, WindowRun, run_walk_forward
+from backtestr.optimize.walkforward_api import walk_forward
+from backtestr.optimize.windows import WalkForwardSpec, Window
 
 __all__ = [
     "Constraint",
@@ -32,8 +35,14 @@ __all__ = [
     "SweepPayload",
     "SweepResult",
     "TrialOutcome",
+    "WalkForwardResult",
+    "WalkForwardSpec",
+    "Window",
+    "WindowRun",
     "freeze_market",
     "run_sweep",
     "run_trial",
+    "run_walk_forward",
     "trial_key",
+    "walk_forward",
 ]

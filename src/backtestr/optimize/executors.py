@@ -38,8 +38,14 @@ class ExecutorSession(ABC):
     """An executor holding one sweep's payload; close it (or use ``with``) when done."""
 
     @abstractmethod
-    def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+    def run(
+        self, tasks: Sequence[Task], window: tuple[int, int] | None = None
+    ) -> Iterator[TrialOutcome]:
         """Run ``tasks``, yielding outcomes as they complete (in any order).
+
+        With ``window`` (``start_ns, end_ns``) the trials run on that part of the session's
+        payload (:meth:`SweepPayload.in_window`): a walk-forward reuses one session, and the
+        data shipped once, for all its windows.
 
         A :class:`~backtestr.errors.StrategyError` of any trial is raised here after the
         remaining tasks of the batch are cancelled.
@@ -92,9 +98,12 @@ class _SerialSession(ExecutorSession):
     def __init__(self, payload: SweepPayload) -> None:
         self._payload = payload
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+    def run(
+        self, tasks: Sequence[Task], window: tuple[int, int] | None = None
+    ) -> Iterator[TrialOutcome]:
+        payload = self._payload if window is None else self._payload.in_window(*window)
         for key, params in tasks:
-            yield run_trial(self._payload, params, key)
+            yield run_trial(payload, params, key)
 
     def close(self) -> None:
         pass
@@ -140,10 +149,13 @@ def _install_payload(payload: SweepPayload) -> None:
     _WORKER_PAYLOAD = payload
 
 
-def _run_installed(key: str, params: Mapping[str, ParamValue]) -> TrialOutcome:
+def _run_installed(
+    key: str, params: Mapping[str, ParamValue], window: tuple[int, int] | None = None
+) -> TrialOutcome:
     if _WORKER_PAYLOAD is None:
         raise ExecutorError("This worker received no sweep payload.")
-    return run_trial(_WORKER_PAYLOAD, params, key)
+    payload = _WORKER_PAYLOAD if window is None else _WORKER_PAYLOAD.in_window(*window)
+    return run_trial(payload, params, key)
 
 
 class _PoolSession(ExecutorSession):
@@ -163,13 +175,16 @@ class _PoolSession(ExecutorSession):
             )
         return self._pool
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+    def run(
+        self, tasks: Sequence[Task], window: tuple[int, int] | None = None
+    ) -> Iterator[TrialOutcome]:
         attempts = dict.fromkeys((key for key, _ in tasks), 0)
         todo = list(tasks)
         while todo:
             pool = self._ensure_pool()
             running: dict[Future[TrialOutcome], Task] = {
-                pool.submit(_run_installed, key, params): (key, params) for key, params in todo
+                pool.submit(_run_installed, key, params, window): (key, params)
+                for key, params in todo
             }
             todo = []
             try:

@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from backtestr.engine import EngineSettings, MarketData, RunResult
+from backtestr.engine import EngineSettings, MarketData, RunResult, slice_market
+from backtestr.engine.slicing import bars_between
 from backtestr.errors import BacktestrError, NoDataError, StrategyError
 from backtestr.model import BarArrays, Timeframe
 from backtestr.strategy.backtest import Backtest, data_fingerprint
@@ -62,6 +63,11 @@ class PreloadedBars:
             "timeframes (M1 … MN1) of the run's symbols only."
         )
 
+    def between(self, start_ns: int, end_ns: int) -> PreloadedBars:
+        """The bars opening in ``[start_ns, end_ns)`` (views: nothing is copied)."""
+        cut = {key: bars_between(bars, start_ns, end_ns) for key, bars in self.bars.items()}
+        return PreloadedBars(cut, self.errors)
+
 
 def freeze_market(market: MarketData) -> MarketData:
     """``market`` with its on-demand loader replaced by :class:`PreloadedBars` (picklable).
@@ -94,20 +100,40 @@ class SweepPayload:
     """What every worker needs once: strategy, data and settings.
 
     ``objective`` names the statistic the sweep ranks by (a key of ``Statistics.to_dict()``).
+    ``window`` (``start_ns, end_ns``), when set, restricts every trial to that part of
+    ``market`` (:func:`~backtestr.engine.slice_market`): a walk-forward ships the whole market
+    to the workers once and moves the window, instead of shipping each window's data.
     """
 
     source: StrategySource
     market: MarketData
     settings: EngineSettings
     objective: str = "sharpe_ratio"
+    window: tuple[int, int] | None = None
+
+    @property
+    def trial_market(self) -> MarketData:
+        """The data a trial runs on: ``market``, cut to ``window`` when one is set."""
+        if self.window is None:
+            return self.market
+        return slice_market(self.market, *self.window)
+
+    def in_window(self, start_ns: int, end_ns: int) -> SweepPayload:
+        """This payload with trials restricted to ``[start_ns, end_ns)`` of the whole market."""
+        return dataclasses.replace(self, window=(start_ns, end_ns))
 
     @property
     def data_hash(self) -> str:
-        """Content hash of everything the runs read (all symbols, all preloaded timeframes)."""
+        """Content hash of everything the runs read (all symbols, all preloaded timeframes).
+
+        With a window, the hash of the window's data: the same as a payload holding that cut
+        of the market, so trial keys do not depend on how the data was cut.
+        """
         digest = hashlib.sha256()
-        for symbol in self.market.symbols:
-            digest.update(json.dumps(data_fingerprint(self.market, symbol)).encode())
-        loader = self.market.bar_loader
+        market = self.trial_market
+        for symbol in market.symbols:
+            digest.update(json.dumps(data_fingerprint(market, symbol)).encode())
+        loader = market.bar_loader
         if isinstance(loader, PreloadedBars):
             for key in sorted(loader.bars):
                 digest.update(repr(key).encode())
@@ -192,7 +218,8 @@ def run_trial(
         When the strategy fails with these parameters (the message names them).
     """
     try:
-        result = Backtest(payload.source, payload.market, payload.settings, params).run()
+        market = payload.trial_market
+        result = Backtest(payload.source, market, payload.settings, params).run()
     except StrategyError as error:
         shown = ", ".join(f"{k}={v}" for k, v in params.items())
         raise StrategyError(
