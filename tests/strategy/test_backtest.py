@@ -122,6 +122,18 @@ def test_misused_api_is_reported_at_the_user_line() -> None:
     assert caught.value.line == 2
 
 
+def test_reading_an_unset_context_attribute_says_how_to_set_it() -> None:
+    code = "def handle_data(context, data):\n    context.fast + 1\n"
+    with pytest.raises(StrategyError, match=r"context has no attribute 'fast': set it first"):
+        Backtest(code, market(random_bars(5, n=50))).run()
+
+
+def test_other_attribute_errors_keep_their_own_message() -> None:
+    code = "def handle_data(context, data):\n    context.portfolio.nothing\n"
+    with pytest.raises(StrategyError, match="'Portfolio' object has no attribute 'nothing'"):
+        Backtest(code, market(random_bars(5, n=50))).run()
+
+
 NEVER_RETURNS = """\
 def handle_data(context, data):
     while True:

@@ -118,12 +118,14 @@ def _reduce(window: Window, op: int) -> float:
 class Window:
     """The last ``n`` closed bars of a series at one moment; a numpy array in disguise."""
 
-    __slots__ = ("_end", "_n", "_series")
+    __slots__ = ("_end", "_ends", "_n", "_series")
 
-    def __init__(self, series: Series, end: int, n: int) -> None:
+    def __init__(self, series: Series, end: int, n: int, ends: list[int] | None = None) -> None:
         self._series = series
         self._end = end
         self._n = n
+        # per step, the ``end`` of a window taken then: lets a reused window move in one read
+        self._ends = ends
 
     # fast paths: one dictionary and one list lookup each --------------------------------
     def mean(self, *args: Any, **kwargs: Any) -> float:
@@ -203,9 +205,6 @@ class Window:
     def __repr__(self) -> str:
         return f"Window({self.__array__()!r})"
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__array__(), name)
-
     def __bool__(self) -> bool:
         return bool(self.__array__())
 
@@ -253,3 +252,18 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
 }
 for _name, _unary_op in _UNARY.items():
     setattr(Window, f"__{_name}__", _unary(_unary_op))
+
+
+def _forward(name: str) -> property:
+    def read(self: Window) -> Any:
+        return getattr(self.__array__(), name)
+
+    return property(read, doc=f"``numpy.ndarray.{name}`` of the window's bars.")
+
+
+# Every other public ndarray attribute (``shape``, ``argmax``, ``cumsum`` …) reads the array.
+# Explicit properties, not a ``__getattr__`` hook: a class with that hook pays for it on every
+# attribute read, including the window's own fields inside ``mean()``.
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(Window, _name):
+        setattr(Window, _name, _forward(_name))
