@@ -17,13 +17,13 @@ from __future__ import annotations
 import gc
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from backtestr.engine.book import Book
+from backtestr.engine.book import Book, elements
 from backtestr.engine.broker import NEVER, Broker
 from backtestr.engine.events import BarClosed, EquityUpdated, EventBus
 from backtestr.engine.history import Series
@@ -114,6 +114,7 @@ class Engine:
                 BarArrays.from_ohlc(opens, *([np.zeros(len(opens))] * 4)), self.timeframe
             )
         self.clock = _Clock(opens, closes)
+        self._close_at: Sequence[int] = elements(closes)
         self.n_steps = len(opens)
         self.step = 0  # the step being decided (the strategy's "now")
         self.next_step = 0  # the next step to run
@@ -135,6 +136,8 @@ class Engine:
         settings = self.settings
         books: dict[str, Book] = {}
         marks: dict[str, tuple[F64, F64]] = {}
+        quote_builders: dict[str, Callable[[], tuple[QuotePath, I64]]] = {}
+        built: dict[str, tuple[QuotePath, I64]] = {}  # ticks mode needs the path for its marks
         for symbol, feed in self.market.feeds.items():
             quotes = self._quote_builder(symbol)
             bars = feed.bars
@@ -147,7 +150,7 @@ class Engine:
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
-                path, step_end = quotes()
+                path, step_end = built[symbol] = quotes()
                 last = np.maximum(step_end - 1, 0)
                 mark_bid = path.bid[last].copy()
                 mark_ask = path.ask[last].copy()
@@ -162,6 +165,8 @@ class Engine:
                 mark_bid[index < 0] = np.nan
                 mark_ask[index < 0] = np.nan
             marks[symbol] = (_ffill(mark_bid), _ffill(mark_ask))
+            quote_builders[symbol] = quotes
+        for symbol, feed in self.market.feeds.items():
             margin_rate = (
                 1.0 / settings.leverage
                 if settings.leverage is not None
@@ -169,15 +174,15 @@ class Engine:
             )
             books[symbol] = Book(
                 instrument=feed.instrument,
-                quotes=quotes,
+                quotes=quote_builders[symbol],
                 mark_bid=marks[symbol][0],
                 mark_ask=marks[symbol][1],
-                rate=np.ones(self.n_steps),
+                rate=self._conversion(symbol, marks),
                 margin_rate=margin_rate,
                 position=Position(symbol, feed.instrument.contract_size),
             )
-        for symbol, book in books.items():
-            book.rate = self._conversion(symbol, marks)
+            if symbol in built:
+                books[symbol]._load(built[symbol])
         return books
 
     def _quote_builder(self, symbol: str) -> Callable[[], tuple[QuotePath, I64]]:
@@ -273,10 +278,10 @@ class Engine:
         """The price a market order would see now: the ask to buy, the bid to sell."""
         self._check_symbol(symbol)
         book = self.broker.books[symbol]
-        return float(book.mark_ask[self.step] if buy else book.mark_bid[self.step])
+        return book.mark_ask_at[self.step] if buy else book.mark_bid_at[self.step]
 
     def rate(self, symbol: str) -> float:
-        return float(self.broker.books[symbol].rate[self.step])
+        return self.broker.books[symbol].rate_at[self.step]
 
     # ----------------------------------------------------------------- account
     @property
@@ -292,6 +297,26 @@ class Engine:
         return self.broker.books[symbol].position
 
     # ----------------------------------------------------------------- trading
+    def place_market_order(
+        self, symbol: str, units: float, *, reduce_first: bool = False
+    ) -> Order | None:
+        """A plain good-till-cancelled market order of ``units`` (signed), rounded to the lot
+        step: what :meth:`place_order` does with no options, by its shortest path (strategies
+        place one on almost every signal)."""
+        feed = self.market.feeds.get(symbol)
+        if feed is None:
+            self._check_symbol(symbol)
+        instrument = feed.instrument  # type: ignore[union-attr]
+        units = _round_units(units, instrument.lot_step * instrument.contract_size)
+        if units == 0.0:
+            return None
+        if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
+            return None
+        order = Order.market(symbol, units, self._close_at[self.step], reduce_first=reduce_first)
+        broker = self.broker
+        broker.step = self.step
+        return broker.submit_market(order, immediate=self.settings.trade_on_close)
+
     def place_order(
         self,
         symbol: str,
@@ -316,6 +341,20 @@ class Engine:
         ``stop_price`` → stop, both → stop-limit, ``trailing_stop_pips`` alone → trailing stop.
         Returns ``None`` when the rounded size is zero.
         """
+        plain = (
+            limit_price is None
+            and stop_price is None
+            and trailing_stop_pips is None
+            and stop_loss is None
+            and take_profit is None
+            and stop_loss_pips is None
+            and take_profit_pips is None
+            and closes_trade is None
+            and not tag
+            and (time_in_force is TimeInForce.GTC or time_in_force == "gtc")
+        )
+        if plain:
+            return self.place_market_order(symbol, units, reduce_first=reduce_first)
         self._check_symbol(symbol)
         instrument = self.market.feeds[symbol].instrument
         if closes_trade is None:
@@ -418,6 +457,8 @@ class Engine:
         ]
 
     def pending_market_units(self, symbol: str) -> float:
+        if not self.broker.pending:
+            return 0.0
         return sum(
             o.units
             for o in self.broker.pending.values()

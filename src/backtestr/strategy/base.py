@@ -166,7 +166,7 @@ class Strategy:
         units = -current if value == 0 else engine.units_for_value(symbol, value) - current
         if not kwargs and type(self).order is Strategy.order:
             # a plain market order: what order() would do with no options, one call shorter
-            return engine.place_order(symbol, float(units), reduce_first=True)
+            return engine.place_market_order(symbol, float(units), reduce_first=True)
         kwargs.setdefault("reduce_first", True)
         return self.order(symbol, units, **kwargs)
 
