@@ -6,24 +6,17 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from backtestr.engine.market import QuotePath
 from backtestr.engine.orders import Order, OrderType
 from backtestr.engine.positions import Position, Trade
+from backtestr.engine.views import elements
 from backtestr.model import Instrument
 from backtestr.model.arrays import F64, I64
 
-__all__ = ["Book", "Extremes", "elements"]
-
-
-def elements(values: npt.NDArray[Any]) -> Any:
-    """A memoryview of ``values``: reading one element gives the same Python number as
-    ``float(values[i])`` / ``int(values[i])`` at a fraction of the cost of a numpy scalar."""
-    return memoryview(np.ascontiguousarray(values))  # type: ignore[arg-type]
+__all__ = ["Book", "Extremes"]
 
 
 class Extremes:

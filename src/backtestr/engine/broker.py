@@ -19,7 +19,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from backtestr.engine.book import Book, elements
+from backtestr.engine.book import Book
 from backtestr.engine.events import (
     EventBus,
     OrderCancelled,
@@ -37,6 +37,7 @@ from backtestr.engine.orders import (
 )
 from backtestr.engine.positions import Trade
 from backtestr.engine.settings import EngineSettings
+from backtestr.engine.views import elements
 from backtestr.model.arrays import F64, I64
 
 __all__ = ["Broker"]

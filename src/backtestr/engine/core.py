@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backtestr.engine.book import Book, elements
+from backtestr.engine.book import Book
 from backtestr.engine.broker import NEVER, Broker
 from backtestr.engine.events import BarClosed, EquityUpdated, EventBus
 from backtestr.engine.history import Series
@@ -31,6 +31,7 @@ from backtestr.engine.market import MarketData, QuotePath, bar_close_times, buil
 from backtestr.engine.orders import Order, OrderStatus, OrderType, TimeInForce
 from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
+from backtestr.engine.views import elements
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
 from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import F64, I64
@@ -119,7 +120,7 @@ class Engine:
         self.step = 0  # the step being decided (the strategy's "now")
         self.next_step = 0  # the next step to run
         self._series: dict[tuple[str, str, Timeframe], Series] = {}
-        self._ends: dict[tuple[str, Timeframe], list[int]] = {}
+        self._ends: dict[tuple[str, Timeframe], Sequence[int]] = {}
         self._fresh: dict[str, list[bool] | None] = {}
         self._bars: dict[tuple[str, Timeframe], BarArrays] = {}
         books = self._build_books()
@@ -146,7 +147,7 @@ class Engine:
                 index = np.arange(len(bars.ts_ns))
             else:
                 index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
-            self._ends[(symbol, self.timeframe)] = (index + 1).tolist()
+            self._ends[(symbol, self.timeframe)] = elements(index + 1)
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
@@ -233,16 +234,16 @@ class Engine:
             bars = self._bars[key] = loader(symbol, timeframe)
         return bars
 
-    def ends(self, symbol: str, timeframe: Timeframe) -> list[int]:
+    def ends(self, symbol: str, timeframe: Timeframe) -> Sequence[int]:
         """Per step, how many bars of ``symbol``/``timeframe`` have closed by the step's close."""
         key = (symbol, timeframe)
         ends = self._ends.get(key)
         if ends is None:
             bars = self.bars(symbol, timeframe)
             closes = bar_close_times(bars, timeframe)
-            ends = self._ends[key] = np.searchsorted(
-                closes, self.clock.close_ns, side="right"
-            ).tolist()
+            ends = self._ends[key] = elements(
+                np.searchsorted(closes, self.clock.close_ns, side="right")
+            )
         return ends
 
     def series(self, symbol: str, field: str, timeframe: Timeframe | None = None) -> Series:

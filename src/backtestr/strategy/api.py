@@ -8,7 +8,7 @@ attribute lookups (``handle_data`` is the hottest code in a backtest).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from sys import getrefcount
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from backtestr.engine import Engine, Position, Window
+from backtestr.engine.views import elements
 from backtestr.errors import ConfigError
 from backtestr.model import Timeframe
 from backtestr.model.arrays import F64
@@ -240,9 +241,9 @@ class Indicator:
 
     __slots__ = ("_ends", "_engine", "_list", "values_all")
 
-    def __init__(self, values: F64, ends: list[int], engine: Engine) -> None:
+    def __init__(self, values: F64, ends: Sequence[int], engine: Engine) -> None:
         self.values_all = values
-        self._list: list[float] = values.tolist()
+        self._list: Sequence[float] = elements(values)
         self._ends = ends
         self._engine = engine
 
