@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -251,3 +252,17 @@ def handle_data(context, data):
     assert result.trades["commission"].to_numpy() == pytest.approx(
         np.full(len(result.trades), 10.0)
     )
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
+    bars = random_bars(3, n=20_000)  # long enough for the engine to freeze the heap meanwhile
+    assert gc.isenabled()
+    Backtest(SEED_STRATEGY, market(bars)).run()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        Backtest(SEED_STRATEGY, market(random_bars(4, n=300))).run()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
