@@ -306,8 +306,9 @@ class Engine:
         place one on almost every signal)."""
         feed = self.market.feeds.get(symbol)
         if feed is None:
-            self._check_symbol(symbol)
-        instrument = feed.instrument  # type: ignore[union-attr]
+            self._check_symbol(symbol)  # raises: the symbol is not in the run
+            feed = self.market.feeds[symbol]
+        instrument = feed.instrument
         units = _round_units(units, instrument.lot_step * instrument.contract_size)
         if units == 0.0:
             return None
@@ -465,6 +466,29 @@ class Engine:
             for o in self.broker.pending.values()
             if o.symbol == symbol and o.type is OrderType.MARKET and o.closes_trade is None
         )
+
+    def market_order_to_target_value(self, symbol: str, value: float) -> Order | None:
+        """A plain market order for what it takes to hold a notional of ``value`` (account
+        currency; pending market orders count as held), or ``None`` when nothing is needed:
+        ``order_target_value`` without options, in one call (strategies place one on almost
+        every signal)."""
+        book = self.broker.books.get(symbol)
+        if book is None:
+            self._check_symbol(symbol)  # raises: the symbol is not in the run
+            book = self.broker.books[symbol]
+        current = book.position.units + self.pending_market_units(symbol)
+        if value == 0:
+            if not current:
+                return None
+            units = -current
+        else:
+            # units_for_value, inline
+            step = self.step
+            price = book.mark_ask_at[step] if value > 0 else book.mark_bid_at[step]
+            per_unit = price * book.rate_at[step]
+            worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
+            units = worth - current
+        return self.place_market_order(symbol, float(units), reduce_first=True)
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""
