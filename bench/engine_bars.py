@@ -14,7 +14,14 @@ repeated end to end to the same length, each copy rescaled to start at the previ
 That case is skipped when the real data (``BACKTESTR_REAL_DATA`` or ``<repo>/../shared/data/real``)
 is absent.
 
-Usage: ``./dev bench engine_bars [--bars 1000000] [--repeat 1]``. Prints bars/s and ratios.
+Times are CPU seconds of this process (``time.process_time``) by default: both engines run
+single-threaded in this process, and on a machine shared with other jobs CPU time measures the
+work done rather than how long the scheduler kept us waiting (wall-clock ratios swung by 2x from
+run to run there). ``--wall`` times by the wall clock instead. Each side is run ``--repeat``
+times, alternating ours and theirs, and the best time counts.
+
+Usage: ``./dev bench engine_bars [--bars 1000000] [--repeat 1] [--wall]``. Prints bars/s and
+ratios.
 """
 
 from __future__ import annotations
@@ -144,14 +151,10 @@ def peer_frame(bars: BarArrays) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def timed(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best = float("inf")
-    result: object = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def timed(function: Callable[[], object], clock: Callable[[], float]) -> tuple[float, object]:
+    start = clock()
+    result = function()
+    return clock() - start, result
 
 
 def ours(source: str, bars: BarArrays) -> Callable[[], object]:
@@ -172,7 +175,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bars", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--wall", action="store_true", help="time by the wall clock")
     args = parser.parse_args()
+    clock = time.perf_counter if args.wall else time.process_time
     bars = make_bars(args.bars)
     frame = peer_frame(bars)
     ours(SEED, make_bars(500))()  # compile the kernels once, outside the timings
@@ -189,10 +194,14 @@ def main() -> None:
         real_frame = peer_frame(real)
         for name, source, peer, target in cases[1:]:
             runs.append((f"{name} [real GBPUSD]", source, peer, target, real, real_frame))
-    print(f"{args.bars:,} M1 bars; best of {args.repeat}")
+    print(f"{args.bars:,} M1 bars; best of {args.repeat}; {'wall' if args.wall else 'CPU'} time")
     for name, source, peer, target, data, data_frame in runs:
-        our_time, result = timed(ours(source, data), args.repeat)
-        their_time, their_stats = timed(theirs(peer, data_frame), args.repeat)
+        our_time = their_time = float("inf")
+        for _ in range(args.repeat):
+            elapsed, result = timed(ours(source, data), clock)
+            our_time = min(our_time, elapsed)
+            elapsed, their_stats = timed(theirs(peer, data_frame), clock)
+            their_time = min(their_time, elapsed)
         trades = result.stats.total_trades  # type: ignore[attr-defined]
         their_trades = their_stats["# Trades"]  # type: ignore[index]
         ratio = their_time / our_time

@@ -18,6 +18,7 @@ from backtestr.engine import (
 from backtestr.model import TickArrays
 from backtestr.strategy import Backtest, Strategy
 from tests.engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market
+from tests.engine.test_accounting import random_bars
 
 Action = Callable[[Strategy], object]
 
@@ -266,3 +267,40 @@ def test_open_prices_mode_only_sees_bar_opens() -> None:
     action = {0: lambda s: s.order("EURUSD", 10_000, limit_price=1.0990)}
     assert run(action, bars, mode=ModellingMode.OPEN).orders.loc[0, "status"] == "open"
     assert run(action, bars, mode=ModellingMode.OHLC).orders.loc[0, "status"] == "filled"
+
+
+SWITCHER = """\
+import random
+
+def initialize(context):
+    context.rng = random.Random(3)
+
+def handle_data(context, data):
+    if context.rng.random() < 0.2:
+        units = context.rng.choice([-30000, -10000, 10000, 20000])
+        order(context.symbol, units, time_in_force=TIME_IN_FORCE)
+    if context.rng.random() < 0.1:
+        order_target_percent(context.symbol, context.rng.choice([-1.0, 0.0, 1.0]))
+"""
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        EngineSettings(),
+        EngineSettings(trade_on_close=True, spread_pips=0.5),
+        EngineSettings(mode=ModellingMode.OPEN, leverage=30.0),
+    ],
+    ids=["ohlc", "trade_on_close", "open_prices"],
+)
+def test_plain_market_orders_fill_as_the_general_order_path_does(
+    settings: EngineSettings,
+) -> None:
+    # "gtc" takes the short path for plain market orders, "GTC" the general one (parsed)
+    bars = random_bars(11, n=400)
+    short = Backtest(SWITCHER.replace("TIME_IN_FORCE", "'gtc'"), market(bars), settings).run()
+    general = Backtest(SWITCHER.replace("TIME_IN_FORCE", "'GTC'"), market(bars), settings).run()
+    assert len(short.trades) > 20
+    pd.testing.assert_frame_equal(short.trades, general.trades, check_exact=True)
+    pd.testing.assert_frame_equal(short.equity, general.equity, check_exact=True)
+    pd.testing.assert_frame_equal(short.orders, general.orders, check_exact=True)

@@ -64,3 +64,11 @@ def test_long_windows_are_reduced_without_a_cache() -> None:
     values = np.linspace(1.0, 2.0, 2000)
     window = Window(Series(values), 1500, MAX_CACHED_WINDOW + 100)
     assert window.mean() == pytest.approx(values[1500 - MAX_CACHED_WINDOW - 100 : 1500].mean())
+
+
+def test_reductions_read_as_plain_python_floats() -> None:
+    # the strategy compares them with Python numbers on every bar: no numpy scalars
+    window = Window(Series(np.array([1.0, 2.0, 3.0, 4.0])), 4, 2)
+    assert type(window.mean()) is float
+    assert type(window[-1]) is float
+    assert window.mean() == 3.5

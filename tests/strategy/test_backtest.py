@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -122,6 +123,18 @@ def test_misused_api_is_reported_at_the_user_line() -> None:
     assert caught.value.line == 2
 
 
+def test_reading_an_unset_context_attribute_says_how_to_set_it() -> None:
+    code = "def handle_data(context, data):\n    context.fast + 1\n"
+    with pytest.raises(StrategyError, match=r"context has no attribute 'fast': set it first"):
+        Backtest(code, market(random_bars(5, n=50))).run()
+
+
+def test_other_attribute_errors_keep_their_own_message() -> None:
+    code = "def handle_data(context, data):\n    context.portfolio.nothing\n"
+    with pytest.raises(StrategyError, match="'Portfolio' object has no attribute 'nothing'"):
+        Backtest(code, market(random_bars(5, n=50))).run()
+
+
 NEVER_RETURNS = """\
 def handle_data(context, data):
     while True:
@@ -239,3 +252,17 @@ def handle_data(context, data):
     assert result.trades["commission"].to_numpy() == pytest.approx(
         np.full(len(result.trades), 10.0)
     )
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
+    bars = random_bars(3, n=20_000)  # long enough for the engine to freeze the heap meanwhile
+    assert gc.isenabled()
+    Backtest(SEED_STRATEGY, market(bars)).run()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        Backtest(SEED_STRATEGY, market(random_bars(4, n=300))).run()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -3,7 +3,8 @@ marks and conversion rates per step, the open trades, and O(1) reachability of p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from backtestr.engine.market import QuotePath
 from backtestr.engine.orders import Order, OrderType
 from backtestr.engine.positions import Position, Trade
+from backtestr.engine.views import elements
 from backtestr.model import Instrument
 from backtestr.model.arrays import F64, I64
 
@@ -40,6 +42,10 @@ class Extremes:
         self.min_ask = np.minimum.accumulate(blocked(path.ask, np.inf).min(axis=1)[::-1])[::-1]
         self.max_ask = np.maximum.accumulate(blocked(path.ask, -np.inf).max(axis=1)[::-1])[::-1]
 
+        # Python-level views: one element read costs a fraction of a numpy scalar read
+        self._min_bid = elements(self.min_bid)
+        self._max_ask = elements(self.max_ask)
+
     def unreachable(self, order: Order) -> bool:
         """True when the order's trigger level is beyond every price from its scan position."""
         block = order.scanned_to // self.BLOCK
@@ -56,11 +62,11 @@ class Extremes:
     def stop_unreachable(self, k: int, is_buy: bool, stop_price: float) -> bool:
         """True when a stop at ``stop_price`` is beyond every price from quote ``k`` on."""
         block = k // self.BLOCK
-        if block >= len(self.min_bid):
+        if block >= len(self._min_bid):
             return True
         if is_buy:
-            return bool(self.max_ask[block] < stop_price)
-        return bool(self.min_bid[block] > stop_price)
+            return bool(self._max_ask[block] < stop_price)
+        return bool(self._min_bid[block] > stop_price)
 
 
 @dataclass(slots=True, eq=False)
@@ -68,6 +74,10 @@ class Book:
     """Per-symbol state: its quotes, how steps map to quotes, its marks and its open trades.
 
     The quote path is built on first use: a run that never trades never pays for it.
+
+    The ``*_at`` attributes are memoryviews of the same arrays: the broker reads single
+    elements on every order, and a memoryview element read gives the same Python number as
+    ``float(array[i])`` for a fraction of its cost.
     """
 
     instrument: Instrument
@@ -82,12 +92,33 @@ class Book:
     _path: QuotePath | None = None
     _step_end: I64 | None = None
     _extremes: Extremes | None = None
+    mark_bid_at: Sequence[float] = field(init=False)
+    mark_ask_at: Sequence[float] = field(init=False)
+    rate_at: Sequence[float] = field(init=False)
+    # filled with the quote path: its timestamps, bids and asks, and each step's end
+    ts_at: Sequence[int] = field(init=False)
+    bid_at: Sequence[float] = field(init=False)
+    ask_at: Sequence[float] = field(init=False)
+    step_end_at: Sequence[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mark_bid_at = elements(self.mark_bid)
+        self.mark_ask_at = elements(self.mark_ask)
+        self.rate_at = elements(self.rate)
+
+    def _load(self, built: tuple[QuotePath, I64] | None = None) -> None:
+        path, step_end = self.quotes() if built is None else built
+        self._path, self._step_end = path, step_end
+        self.ts_at = elements(path.ts_ns)
+        self.bid_at = elements(path.bid)
+        self.ask_at = elements(path.ask)
+        self.step_end_at = elements(step_end)
 
     @property
     def path(self) -> QuotePath:
         if self._path is None:
-            self._path, self._step_end = self.quotes()
-        return self._path
+            self._load()
+        return self._path  # type: ignore[return-value]
 
     @property
     def extremes(self) -> Extremes:
@@ -99,13 +130,15 @@ class Book:
     def step_end(self) -> I64:
         """Quote index where each step ends (exclusive)."""
         if self._step_end is None:
-            self._path, self._step_end = self.quotes()
-        return self._step_end
+            self._load()
+        return self._step_end  # type: ignore[return-value]
 
     def step_of(self, k: int) -> int:
         """The step whose quote range holds quote ``k``."""
-        return int(self.step_end.searchsorted(k, side="right"))
+        if self._step_end is None:
+            self._load()
+        return bisect_right(self.step_end_at, k)
 
     def fill_rate(self, step: int) -> float:
         """Conversion rate known when a fill happens in ``step``: the previous step's close."""
-        return float(self.rate[step - 1] if step > 0 else self.rate[0])
+        return self.rate_at[step - 1] if step > 0 else self.rate_at[0]

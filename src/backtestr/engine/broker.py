@@ -16,6 +16,8 @@ opens its own trade.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Sequence
 
 from backtestr.engine.book import Book
 from backtestr.engine.events import (
@@ -35,6 +37,7 @@ from backtestr.engine.orders import (
 )
 from backtestr.engine.positions import Trade
 from backtestr.engine.settings import EngineSettings
+from backtestr.engine.views import elements
 from backtestr.model.arrays import F64, I64
 
 __all__ = ["Broker"]
@@ -61,6 +64,8 @@ class Broker:
         self.settings = settings
         self.clock_close_ns = clock_close_ns
         self.rollover_ns = rollover_ns
+        self._rollover_list: list[int] = rollover_ns.tolist()
+        self._close_at: Sequence[int] = elements(clock_close_ns)
         self.rollover_multiplier = rollover_multiplier
         self.events = events
         self.balance = settings.cash
@@ -100,7 +105,7 @@ class Broker:
         for book in self.books.values():
             if book.position.long_units or book.position.short_units:
                 equity += self.open_pnl(
-                    book, book.mark_bid[step], book.mark_ask[step], book.rate[step]
+                    book, book.mark_bid_at[step], book.mark_ask_at[step], book.rate_at[step]
                 )
         return equity
 
@@ -114,14 +119,14 @@ class Broker:
             if other.position.long_units or other.position.short_units:
                 if other is book:
                     equity += self.open_pnl(
-                        book, book.path.bid[k], book.path.ask[k], book.fill_rate(self.step)
+                        book, book.bid_at[k], book.ask_at[k], book.fill_rate(self.step)
                     )
                 else:
                     equity += self.open_pnl(
                         other,
-                        other.mark_bid[previous],
-                        other.mark_ask[previous],
-                        other.rate[previous],
+                        other.mark_bid_at[previous],
+                        other.mark_ask_at[previous],
+                        other.rate_at[previous],
                     )
         return equity
 
@@ -159,6 +164,50 @@ class Broker:
             )
         self._schedule(order, self.step)
         self._refresh_next_check()
+        return order
+
+    def submit_market(self, order: Order, *, immediate: bool = False) -> Order:
+        """:meth:`submit` for a plain market order decided at the current step's close.
+
+        Same outcome, fewer steps: a market order fills on its first quote, so its trigger
+        (quote, price, step) is known at once and only lowers the next step the broker must
+        check, instead of a rescan of every pending order.
+        """
+        if self._multi_check:  # the next check depends on the step: the general path
+            return self.submit(order, order.created_ns, immediate=immediate)
+        order.id = self._next_order_id
+        self._next_order_id += 1
+        self.orders.append(order)
+        if order.created_ns > self.now_ns:
+            self.now_ns = order.created_ns
+        book = self.books[order.symbol]
+        if book._step_end is None:
+            book._load()
+        step = self.step
+        ends = book.step_end_at
+        first: int = ends[step]
+        if immediate and first > 0:
+            first -= 1
+        order.active_from = first
+        order.cross_from = first + 1
+        order.scanned_to = first
+        self.pending[order.id] = order
+        if self.events.active:
+            self.events.emit(
+                OrderPlaced(order.id, order.symbol, order.units, order.type.value, order.created_ns)
+            )
+        if first >= len(book.ts_at):  # decided on the last quote: it never fills
+            order.event_step = NEVER
+            return order
+        order.trigger_k = first
+        order.trigger_code = CODE_FILLED  # good till cancelled: it cannot expire first
+        order.trigger_price = book.ask_at[first] if order.units > 0 else book.bid_at[first]
+        fill_step = step + 1
+        if immediate or not (fill_step < len(ends) and first < ends[fill_step]):
+            fill_step = bisect_right(ends, first)
+        order.event_step = fill_step
+        if fill_step < self.next_check_step:
+            self.next_check_step = fill_step
         return order
 
     def cancel(self, order: Order, status: OrderStatus, reason: str, ts_ns: int) -> None:
@@ -230,7 +279,7 @@ class Broker:
         k = order.trigger_k
         if k >= 0:
             # usually the next step (a market order): check it before a binary search
-            step_end = book.step_end
+            step_end = book.step_end_at  # loaded: the order has a trigger
             step = self.step + 1
             if not (0 < step < len(step_end) and step_end[step - 1] <= k < step_end[step]):
                 step = book.step_of(k)
@@ -270,25 +319,27 @@ class Broker:
         self.step = step
         if self._multi_check:
             self._update_stop_out()
-        step_close = self.clock_close_ns[step]
+        step_close: int = self._close_at[step]
+        rollovers = self._rollover_list
         while True:
             best: Order | None = None
             best_key: tuple[int, int] = (NEVER, 0)
             pending = self._all_pending() if self._stop_outs else self.pending.values()
             for order in pending:
-                self._schedule(order, step)
+                if order.trigger_k < 0:
+                    self._schedule(order, step)
                 k = order.trigger_k
-                book = self.books[order.symbol]
-                if k >= 0 and k < book.step_end[step]:
-                    key = (int(book.path.ts_ns[k]), -1 if order.stop_out else order.id)
-                    if key < best_key:
-                        best, best_key = order, key
-            r = NEVER
-            if self.open_trades and self._rollover_index < len(self.rollover_ns):
-                r = int(self.rollover_ns[self._rollover_index])
-            if r < step_close and r <= best_key[0]:
-                self._apply_rollover(r)
-                continue
+                if k >= 0:
+                    book = self.books[order.symbol]  # its path is built: it has a trigger
+                    if k < book.step_end_at[step]:
+                        key = (book.ts_at[k], -1 if order.stop_out else order.id)
+                        if key < best_key:
+                            best, best_key = order, key
+            if self.open_trades and self._rollover_index < len(rollovers):
+                r = rollovers[self._rollover_index]
+                if r < step_close and r <= best_key[0]:
+                    self._apply_rollover(r)
+                    continue
             if best is None:
                 break
             self._execute(best)
@@ -297,7 +348,7 @@ class Broker:
     def _execute(self, order: Order) -> None:
         book = self.books[order.symbol]
         k = order.trigger_k
-        ts = int(book.path.ts_ns[k])
+        ts: int = book.ts_at[k]
         self.now_ns = max(self.now_ns, ts)
         if order.trigger_code == CODE_EXPIRED:
             self.cancel(order, OrderStatus.EXPIRED, "time in force ended", ts)
@@ -398,7 +449,7 @@ class Broker:
             )
             p = book.position
             self.events.emit(PositionChanged(order.symbol, p.units, p.average_price, ts))
-        self._update_stop_out()
+        self._update_stop_out(book, k)
 
     def _open_trade(
         self,
@@ -426,7 +477,7 @@ class Broker:
         book.trades.append(trade)
         self.open_trades[trade.id] = trade
         if len(self.open_trades) == 1:
-            self._rollover_index = int(self.rollover_ns.searchsorted(ts, side="right"))
+            self._rollover_index = bisect_right(self._rollover_list, ts)
         self._attach_exits(order, book, trade, price, k)
 
     def _attach_exits(self, order: Order, book: Book, trade: Trade, price: float, k: int) -> None:
@@ -456,7 +507,7 @@ class Broker:
             distance = order.trailing_stop_pips * pip
             exit_order = self._exit_order(trade, units, OrderType.TRAILING_STOP)
             exit_order.trail_distance = distance
-            reference = book.path.bid[k] if trade.units > 0 else book.path.ask[k]
+            reference = book.bid_at[k] if trade.units > 0 else book.ask_at[k]
             exit_order.level = reference - sign * distance
             exits.append(exit_order)
         ids = []
@@ -465,7 +516,7 @@ class Broker:
             self._next_order_id += 1
             ids.append(exit_order.id)
         for exit_order in exits:
-            exit_order.siblings = [i for i in ids if i != exit_order.id]
+            exit_order.siblings = tuple(i for i in ids if i != exit_order.id)
             # attached exits watch the price from the quote after the fill; the path from the
             # fill to that quote is continuous, so a level crossed in between fills exactly.
             exit_order.active_from = exit_order.scanned_to = exit_order.cross_from = k + 1
@@ -586,7 +637,7 @@ class Broker:
             self._record_change(book)
         self._update_stop_out()
 
-    def _update_stop_out(self) -> None:
+    def _update_stop_out(self, filled: Book | None = None, filled_k: int = -1) -> None:
         """Place, per symbol, the price at which the margin level reaches the stop-out level.
 
         Exact for one symbol quoted in the account currency; with several symbols or converted
@@ -621,15 +672,15 @@ class Broker:
             for o in open_books:
                 if o is not book:
                     others += self.open_pnl(
-                        o, o.mark_bid[previous], o.mark_ask[previous], o.rate[previous]
+                        o, o.mark_bid_at[previous], o.mark_ask_at[previous], o.rate_at[previous]
                     )
-            spread = float(book.mark_ask[previous] - book.mark_bid[previous])
+            spread = book.mark_ask_at[previous] - book.mark_bid_at[previous]
             constant = self.balance + others + (p.short_cost - p.long_cost) * rate
             # equity(bid) = constant + rate * (long * bid - short * (bid + spread)); for a net
             # short, in ask terms: equity = constant + rate * (long * (ask - spread) - short * ask)
             carry = p.short_units if net > 0 else p.long_units
             trigger = (level * used - constant + carry * spread * rate) / (net * rate)
-            first = int(book.path.ts_ns.searchsorted(self.now_ns, side="right"))
+            first = self._first_after_now(book, filled_k if book is filled else -1)
             # most stop-out levels are never reached: skip building their order
             if book.extremes.stop_unreachable(first, net < 0, trigger):
                 continue
@@ -640,6 +691,17 @@ class Broker:
             order.active_from = order.scanned_to = order.cross_from = first
             book.stop_out = order
             self._stop_outs.append(order)
+
+    def _first_after_now(self, book: Book, hint: int) -> int:
+        """The first quote of ``book`` after ``now_ns``; usually ``hint + 1`` when the last
+        fill happened at quote ``hint`` (checked, else a binary search)."""
+        if book._step_end is None:
+            book._load()
+        ts = book.ts_at
+        now = self.now_ns
+        if hint >= 0 and ts[hint] <= now and (hint + 1 == len(ts) or ts[hint + 1] > now):
+            return hint + 1
+        return bisect_right(ts, now)
 
     def _stop_out(self, book: Book, k: int, ts: int, price_here: float) -> None:
         """Close everything at market: the triggering symbol at the price the level was hit."""

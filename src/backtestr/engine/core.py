@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ from backtestr.engine.market import MarketData, QuotePath, bar_close_times, buil
 from backtestr.engine.orders import Order, OrderStatus, OrderType, TimeInForce
 from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
+from backtestr.engine.views import elements
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
 from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import F64, I64
@@ -114,11 +115,12 @@ class Engine:
                 BarArrays.from_ohlc(opens, *([np.zeros(len(opens))] * 4)), self.timeframe
             )
         self.clock = _Clock(opens, closes)
+        self._close_at: Sequence[int] = elements(closes)
         self.n_steps = len(opens)
         self.step = 0  # the step being decided (the strategy's "now")
         self.next_step = 0  # the next step to run
         self._series: dict[tuple[str, str, Timeframe], Series] = {}
-        self._ends: dict[tuple[str, Timeframe], list[int]] = {}
+        self._ends: dict[tuple[str, Timeframe], Sequence[int]] = {}
         self._fresh: dict[str, list[bool] | None] = {}
         self._bars: dict[tuple[str, Timeframe], BarArrays] = {}
         books = self._build_books()
@@ -135,6 +137,8 @@ class Engine:
         settings = self.settings
         books: dict[str, Book] = {}
         marks: dict[str, tuple[F64, F64]] = {}
+        quote_builders: dict[str, Callable[[], tuple[QuotePath, I64]]] = {}
+        built: dict[str, tuple[QuotePath, I64]] = {}  # ticks mode needs the path for its marks
         for symbol, feed in self.market.feeds.items():
             quotes = self._quote_builder(symbol)
             bars = feed.bars
@@ -143,11 +147,11 @@ class Engine:
                 index = np.arange(len(bars.ts_ns))
             else:
                 index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
-            self._ends[(symbol, self.timeframe)] = (index + 1).tolist()
+            self._ends[(symbol, self.timeframe)] = elements(index + 1)
             fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
             self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
-                path, step_end = quotes()
+                path, step_end = built[symbol] = quotes()
                 last = np.maximum(step_end - 1, 0)
                 mark_bid = path.bid[last].copy()
                 mark_ask = path.ask[last].copy()
@@ -162,6 +166,8 @@ class Engine:
                 mark_bid[index < 0] = np.nan
                 mark_ask[index < 0] = np.nan
             marks[symbol] = (_ffill(mark_bid), _ffill(mark_ask))
+            quote_builders[symbol] = quotes
+        for symbol, feed in self.market.feeds.items():
             margin_rate = (
                 1.0 / settings.leverage
                 if settings.leverage is not None
@@ -169,15 +175,15 @@ class Engine:
             )
             books[symbol] = Book(
                 instrument=feed.instrument,
-                quotes=quotes,
+                quotes=quote_builders[symbol],
                 mark_bid=marks[symbol][0],
                 mark_ask=marks[symbol][1],
-                rate=np.ones(self.n_steps),
+                rate=self._conversion(symbol, marks),
                 margin_rate=margin_rate,
                 position=Position(symbol, feed.instrument.contract_size),
             )
-        for symbol, book in books.items():
-            book.rate = self._conversion(symbol, marks)
+            if symbol in built:
+                books[symbol]._load(built[symbol])
         return books
 
     def _quote_builder(self, symbol: str) -> Callable[[], tuple[QuotePath, I64]]:
@@ -228,16 +234,16 @@ class Engine:
             bars = self._bars[key] = loader(symbol, timeframe)
         return bars
 
-    def ends(self, symbol: str, timeframe: Timeframe) -> list[int]:
+    def ends(self, symbol: str, timeframe: Timeframe) -> Sequence[int]:
         """Per step, how many bars of ``symbol``/``timeframe`` have closed by the step's close."""
         key = (symbol, timeframe)
         ends = self._ends.get(key)
         if ends is None:
             bars = self.bars(symbol, timeframe)
             closes = bar_close_times(bars, timeframe)
-            ends = self._ends[key] = np.searchsorted(
-                closes, self.clock.close_ns, side="right"
-            ).tolist()
+            ends = self._ends[key] = elements(
+                np.searchsorted(closes, self.clock.close_ns, side="right")
+            )
         return ends
 
     def series(self, symbol: str, field: str, timeframe: Timeframe | None = None) -> Series:
@@ -273,10 +279,10 @@ class Engine:
         """The price a market order would see now: the ask to buy, the bid to sell."""
         self._check_symbol(symbol)
         book = self.broker.books[symbol]
-        return float(book.mark_ask[self.step] if buy else book.mark_bid[self.step])
+        return book.mark_ask_at[self.step] if buy else book.mark_bid_at[self.step]
 
     def rate(self, symbol: str) -> float:
-        return float(self.broker.books[symbol].rate[self.step])
+        return self.broker.books[symbol].rate_at[self.step]
 
     # ----------------------------------------------------------------- account
     @property
@@ -292,6 +298,27 @@ class Engine:
         return self.broker.books[symbol].position
 
     # ----------------------------------------------------------------- trading
+    def place_market_order(
+        self, symbol: str, units: float, *, reduce_first: bool = False
+    ) -> Order | None:
+        """A plain good-till-cancelled market order of ``units`` (signed), rounded to the lot
+        step: what :meth:`place_order` does with no options, by its shortest path (strategies
+        place one on almost every signal)."""
+        feed = self.market.feeds.get(symbol)
+        if feed is None:
+            self._check_symbol(symbol)  # raises: the symbol is not in the run
+            feed = self.market.feeds[symbol]
+        instrument = feed.instrument
+        units = _round_units(units, instrument.lot_step * instrument.contract_size)
+        if units == 0.0:
+            return None
+        if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
+            return None
+        order = Order.market(symbol, units, self._close_at[self.step], reduce_first=reduce_first)
+        broker = self.broker
+        broker.step = self.step
+        return broker.submit_market(order, immediate=self.settings.trade_on_close)
+
     def place_order(
         self,
         symbol: str,
@@ -316,6 +343,20 @@ class Engine:
         ``stop_price`` → stop, both → stop-limit, ``trailing_stop_pips`` alone → trailing stop.
         Returns ``None`` when the rounded size is zero.
         """
+        plain = (
+            limit_price is None
+            and stop_price is None
+            and trailing_stop_pips is None
+            and stop_loss is None
+            and take_profit is None
+            and stop_loss_pips is None
+            and take_profit_pips is None
+            and closes_trade is None
+            and not tag
+            and (time_in_force is TimeInForce.GTC or time_in_force == "gtc")
+        )
+        if plain:
+            return self.place_market_order(symbol, units, reduce_first=reduce_first)
         self._check_symbol(symbol)
         instrument = self.market.feeds[symbol].instrument
         if closes_trade is None:
@@ -418,11 +459,36 @@ class Engine:
         ]
 
     def pending_market_units(self, symbol: str) -> float:
+        if not self.broker.pending:
+            return 0.0
         return sum(
             o.units
             for o in self.broker.pending.values()
             if o.symbol == symbol and o.type is OrderType.MARKET and o.closes_trade is None
         )
+
+    def market_order_to_target_value(self, symbol: str, value: float) -> Order | None:
+        """A plain market order for what it takes to hold a notional of ``value`` (account
+        currency; pending market orders count as held), or ``None`` when nothing is needed:
+        ``order_target_value`` without options, in one call (strategies place one on almost
+        every signal)."""
+        book = self.broker.books.get(symbol)
+        if book is None:
+            self._check_symbol(symbol)  # raises: the symbol is not in the run
+            book = self.broker.books[symbol]
+        current = book.position.units + self.pending_market_units(symbol)
+        if value == 0:
+            if not current:
+                return None
+            units = -current
+        else:
+            # units_for_value, inline
+            step = self.step
+            price = book.mark_ask_at[step] if value > 0 else book.mark_bid_at[step]
+            per_unit = price * book.rate_at[step]
+            worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
+            units = worth - current
+        return self.place_market_order(symbol, float(units), reduce_first=True)
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from numba import njit
 
+from backtestr.engine.views import elements
 from backtestr.model.arrays import F64
 
 __all__ = ["Series", "Window"]
@@ -68,9 +69,9 @@ def _rolling(values: F64, n: int, op: int) -> F64:  # pragma: no cover - compile
 class Series:
     """One field of one symbol's bars at one timeframe, with lazily cached window reductions.
 
-    ``caches[op][n][end]`` is reduction ``op`` of the ``n`` values before index ``end`` (a list
-    with a leading NaN, so that ``end`` indexes it directly and windows reaching before the first
-    value read NaN).
+    ``caches[op][n][end]`` is reduction ``op`` of the ``n`` values before index ``end`` (an
+    element view of an array with a leading NaN, so that ``end`` indexes it directly and windows
+    reaching before the first value read NaN).
     """
 
     __slots__ = ("caches", "items", "name", "values")
@@ -78,15 +79,17 @@ class Series:
     def __init__(self, values: F64, name: str = "") -> None:
         self.values = values
         self.name = name
-        self.items: list[float] = values.tolist()
-        self.caches: tuple[dict[int, list[float]], ...] = ({}, {}, {}, {}, {})
+        self.items: Sequence[float] = elements(values)
+        self.caches: tuple[dict[int, Sequence[float]], ...] = ({}, {}, {}, {}, {})
 
-    def build(self, op: int, n: int) -> list[float]:
+    def build(self, op: int, n: int) -> Sequence[float]:
         if n < 1:
             raise ValueError(f"a window needs at least one bar, got {n}")
         if n > MAX_CACHED_WINDOW:
             return _SlowReductions(self.values, op, n)  # type: ignore[return-value]
-        cached = [math.nan, *_rolling(self.values, n, op).tolist()]
+        cached: Sequence[float] = elements(
+            np.concatenate([[math.nan], _rolling(self.values, n, op)])
+        )
         self.caches[op][n] = cached
         return cached
 
@@ -118,12 +121,14 @@ def _reduce(window: Window, op: int) -> float:
 class Window:
     """The last ``n`` closed bars of a series at one moment; a numpy array in disguise."""
 
-    __slots__ = ("_end", "_n", "_series")
+    __slots__ = ("_end", "_ends", "_n", "_series")
 
-    def __init__(self, series: Series, end: int, n: int) -> None:
+    def __init__(self, series: Series, end: int, n: int, ends: Sequence[int] | None = None) -> None:
         self._series = series
         self._end = end
         self._n = n
+        # per step, the ``end`` of a window taken then: lets a reused window move in one read
+        self._ends = ends
 
     # fast paths: one dictionary and one list lookup each --------------------------------
     def mean(self, *args: Any, **kwargs: Any) -> float:
@@ -203,9 +208,6 @@ class Window:
     def __repr__(self) -> str:
         return f"Window({self.__array__()!r})"
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__array__(), name)
-
     def __bool__(self) -> bool:
         return bool(self.__array__())
 
@@ -253,3 +255,18 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
 }
 for _name, _unary_op in _UNARY.items():
     setattr(Window, f"__{_name}__", _unary(_unary_op))
+
+
+def _forward(name: str) -> property:
+    def read(self: Window) -> Any:
+        return getattr(self.__array__(), name)
+
+    return property(read, doc=f"``numpy.ndarray.{name}`` of the window's bars.")
+
+
+# Every other public ndarray attribute (``shape``, ``argmax``, ``cumsum`` …) reads the array.
+# Explicit properties, not a ``__getattr__`` hook: a class with that hook pays for it on every
+# attribute read, including the window's own fields inside ``mean()``.
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(Window, _name):
+        setattr(Window, _name, _forward(_name))

@@ -8,10 +8,12 @@ shorts at the ask of the step's close.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import pandas as pd
 
 from backtestr.engine.core import Engine
 from backtestr.engine.matching import excursions
+from backtestr.model.arrays import F64, I64
 from backtestr.stats import TRADE_COLUMNS, Statistics, compute_statistics, empty_trades
 
 __all__ = ["ORDER_COLUMNS", "RunResult", "build_result"]
@@ -127,22 +130,49 @@ def _times(ns: Any) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(values).tz_localize("UTC")
 
 
-def equity_curve(engine: Engine) -> pd.DataFrame:
+def _last_change(steps: I64, n: int) -> I64:
+    """Per step, the index of the last change recorded at or before it (-1: none yet).
+
+    ``steps`` (non-decreasing) are the steps the changes were recorded at; a cumulative count
+    of changes per step gives the answer without a binary search per step.
+    """
+    return np.cumsum(np.bincount(steps, minlength=n)[:n]) - 1
+
+
+def _held_at_steps(engine: Engine, steps: I64, rows: F64) -> F64:
+    """Per step, the last row of ``rows`` recorded at or before it (zeros before the first)."""
+    table = np.concatenate([rows, np.zeros((1, rows.shape[1]))])
+    return table[_last_change(steps, engine.n_steps)]  # index -1 picks the zero row
+
+
+def _positions_by_symbol(engine: Engine) -> dict[str, F64]:
+    """Per symbol with changes, (long units, long cost, short units, short cost) per step."""
     broker = engine.broker
-    n = engine.n_steps
+    if not broker.change_positions:
+        return {}
     steps = np.asarray(broker.change_steps, dtype=np.int64)
-    at = np.searchsorted(steps, np.arange(n), side="right") - 1
+    symbols, *columns = zip(*broker.change_positions, strict=True)
+    table = np.asarray(columns, dtype=np.float64).T
+    if len(broker.books) == 1:
+        return {next(iter(broker.books)): _held_at_steps(engine, steps, table)}
+    names = np.asarray(symbols, dtype=object)
+    held: dict[str, F64] = {}
+    for symbol in broker.books:
+        mask = names == symbol
+        if mask.any():
+            held[symbol] = _held_at_steps(engine, steps[mask], table[mask])
+    return held
+
+
+def equity_curve(engine: Engine, held: dict[str, F64] | None = None) -> pd.DataFrame:
+    broker = engine.broker
+    steps = np.asarray(broker.change_steps, dtype=np.int64)
     balances = np.asarray([*broker.change_balance, engine.settings.cash])
-    balance = balances[at]  # index -1 picks the initial cash
+    balance = balances[_last_change(steps, engine.n_steps)]  # index -1 picks the initial cash
     equity = balance.copy()
-    for symbol, book in broker.books.items():
-        rows = [i for i, change in enumerate(broker.change_positions) if change[0] == symbol]
-        if not rows:
-            continue
-        sym_steps = steps[rows]
-        table = np.asarray([broker.change_positions[r][1:] for r in rows] + [(0.0,) * 4])
-        where = np.searchsorted(sym_steps, np.arange(n), side="right") - 1
-        long_units, long_cost, short_units, short_cost = table[where].T
+    for symbol, state in (held if held is not None else _positions_by_symbol(engine)).items():
+        book = broker.books[symbol]
+        long_units, long_cost, short_units, short_cost = state.T
         pnl = (long_units * book.mark_bid - long_cost) + (short_cost - short_units * book.mark_ask)
         equity += np.where((long_units != 0) | (short_units != 0), pnl * book.rate, 0.0)
     index = _times(engine.clock.open_ns)
@@ -154,17 +184,20 @@ def trade_table(engine: Engine) -> pd.DataFrame:
     broker = engine.broker
     if not broker.closed:
         return empty_trades()
-    rows = broker.closed
-    symbols = [r[0] for r in rows]
-    units = np.array([r[1] for r in rows], dtype=np.float64)
-    entry_price = np.array([r[4] for r in rows], dtype=np.float64)
-    entry_k = np.array([r[12] for r in rows], dtype=np.int64)
-    exit_k = np.array([r[13] for r in rows], dtype=np.int64)
-    mae = np.zeros(len(rows))
-    mfe = np.zeros(len(rows))
-    contract = np.zeros(len(rows))
+    columns = zip(*broker.closed, strict=True)
+    symbol_col, units_col, entry_ns, exit_ns, entry_col, exit_col, gross = islice(columns, 7)
+    commission, swap, pnl, pnl_pips, return_pct, entry_k_col, exit_k_col = columns
+    n = len(symbol_col)
+    units = np.asarray(units_col, dtype=np.float64)
+    entry_price = np.asarray(entry_col, dtype=np.float64)
+    entry_k = np.asarray(entry_k_col, dtype=np.int64)
+    exit_k = np.asarray(exit_k_col, dtype=np.int64)
+    mae = np.zeros(n)
+    mfe = np.zeros(n)
+    contract = np.zeros(n)
+    names = np.asarray(symbol_col, dtype=object)
     for symbol, book in broker.books.items():
-        mask = np.array([s == symbol for s in symbols])
+        mask = names == symbol
         if not mask.any():
             continue
         adverse, favourable = excursions(
@@ -178,25 +211,25 @@ def trade_table(engine: Engine) -> pd.DataFrame:
         mae[mask] = -adverse / book.instrument.pip_size
         mfe[mask] = favourable / book.instrument.pip_size
         contract[mask] = book.instrument.contract_size
-    entry_time = _times([r[2] for r in rows])
-    exit_time = _times([r[3] for r in rows])
-    swap_charged = -np.array([r[8] for r in rows], dtype=np.float64)
+    entry_time = _times(entry_ns)
+    exit_time = _times(exit_ns)
+    swap_charged = -np.asarray(swap, dtype=np.float64)
     frame = pd.DataFrame(
         {
-            "symbol": symbols,
+            "symbol": list(symbol_col),
             "side": np.where(units > 0, "long", "short"),
             "size_units": np.abs(units),
             "size_lots": np.abs(units) / contract,
             "entry_time": entry_time,
             "exit_time": exit_time,
             "entry_price": entry_price,
-            "exit_price": np.array([r[5] for r in rows], dtype=np.float64),
-            "gross_pnl": np.array([r[6] for r in rows], dtype=np.float64),
-            "commission": np.array([r[7] for r in rows], dtype=np.float64),
+            "exit_price": np.asarray(exit_col, dtype=np.float64),
+            "gross_pnl": np.asarray(gross, dtype=np.float64),
+            "commission": np.asarray(commission, dtype=np.float64),
             "swap": swap_charged + 0.0,
-            "pnl": np.array([r[9] for r in rows], dtype=np.float64),
-            "pnl_pips": np.array([r[10] for r in rows], dtype=np.float64),
-            "return_pct": np.array([r[11] for r in rows], dtype=np.float64),
+            "pnl": np.asarray(pnl, dtype=np.float64),
+            "pnl_pips": np.asarray(pnl_pips, dtype=np.float64),
+            "return_pct": np.asarray(return_pct, dtype=np.float64),
             "mae_pips": mae + 0.0,
             "mfe_pips": mfe,
             "duration": exit_time - entry_time,
@@ -210,31 +243,28 @@ def order_table(engine: Engine) -> pd.DataFrame:
     never = np.iinfo(np.int64).min  # NaT
     created = _times([o.created_ns for o in orders])
     closed = _times([never if o.filled_ns is None else o.filled_ns for o in orders])
-    rows = [
-        (
-            o.id,
-            o.symbol,
-            "buy" if o.units > 0 else "sell",
-            o.type.value,
-            abs(o.units),
-            o.limit_price,
-            o.stop_price,
-            o.time_in_force.value,
-            o.status.value,
-            None,
-            None,
-            o.fill_price,
-            o.commission,
-            -1 if o.closes_trade is None else o.closes_trade,
-            o.tag,
-            o.reason,
-        )
-        for o in orders
-    ]
-    frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
-    frame["created_time"] = created
-    frame["closed_time"] = closed
-    return frame
+    units = np.asarray([o.units for o in orders], dtype=np.float64)
+    columns: dict[str, Any] = {
+        "order_id": np.asarray([o.id for o in orders], dtype=np.int64),
+        "symbol": [o.symbol for o in orders],
+        "side": np.where(units > 0, "buy", "sell").tolist(),
+        "type": [o.type._value_ for o in orders],  # _value_: .value is a slow property
+        "units": np.abs(units),
+        "limit_price": np.asarray([o.limit_price for o in orders], dtype=np.float64),
+        "stop_price": np.asarray([o.stop_price for o in orders], dtype=np.float64),
+        "time_in_force": [o.time_in_force._value_ for o in orders],
+        "status": [o.status._value_ for o in orders],
+        "created_time": created,
+        "closed_time": closed,
+        "fill_price": np.asarray([o.fill_price for o in orders], dtype=np.float64),
+        "commission": np.asarray([o.commission for o in orders], dtype=np.float64),
+        "closes_trade": np.asarray(
+            [-1 if o.closes_trade is None else o.closes_trade for o in orders], dtype=np.int64
+        ),
+        "tag": [o.tag for o in orders],
+        "reason": [o.reason for o in orders],
+    }
+    return pd.DataFrame(columns, columns=list(ORDER_COLUMNS))
 
 
 def record_table(engine: Engine) -> pd.DataFrame:
@@ -257,9 +287,23 @@ def record_table(engine: Engine) -> pd.DataFrame:
 
 def build_result(engine: Engine, manifest: Mapping[str, Any] | None = None) -> RunResult:
     """Assemble the result of a finished (or stopped) run."""
-    equity = equity_curve(engine)
+    # Building the tables allocates many objects, and each full collection triggered meanwhile
+    # would walk every order and trade of the run again (a third of the build's time on a busy
+    # run). Nothing here creates reference cycles: collection is only postponed, not skipped.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_result(engine, manifest)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_result(engine: Engine, manifest: Mapping[str, Any] | None) -> RunResult:
+    held = _positions_by_symbol(engine)
+    equity = equity_curve(engine, held)
     trades = trade_table(engine)
-    in_market = _in_market(engine, pd.DatetimeIndex(equity.index))
+    in_market = _in_market(held, pd.DatetimeIndex(equity.index))
     first = engine.market.feeds[engine.symbols[0]].instrument
     stats = compute_statistics(
         equity["equity"],
@@ -280,19 +324,8 @@ def build_result(engine: Engine, manifest: Mapping[str, Any] | None = None) -> R
     )
 
 
-def _in_market(engine: Engine, index: pd.DatetimeIndex) -> pd.Series:
-    broker = engine.broker
-    n = engine.n_steps
-    exposed = np.zeros(n, dtype=bool)
-    steps = np.asarray(broker.change_steps, dtype=np.int64)
-    for symbol in broker.books:
-        rows = [i for i, change in enumerate(broker.change_positions) if change[0] == symbol]
-        if not rows:
-            continue
-        flags = np.array(
-            [broker.change_positions[r][1] != 0 or broker.change_positions[r][3] != 0 for r in rows]
-            + [False]
-        )
-        where = np.searchsorted(steps[rows], np.arange(n), side="right") - 1
-        exposed |= flags[where]
+def _in_market(held: dict[str, F64], index: pd.DatetimeIndex) -> pd.Series:
+    exposed = np.zeros(len(index), dtype=bool)
+    for state in held.values():
+        exposed |= (state[:, 0] != 0) | (state[:, 2] != 0)
     return pd.Series(exposed, index=index)

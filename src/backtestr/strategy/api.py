@@ -8,44 +8,43 @@ attribute lookups (``handle_data`` is the hottest code in a backtest).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from sys import getrefcount
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from backtestr.engine import Engine, Position, Series, Window
+from backtestr.engine import Engine, Position, Window
+from backtestr.engine.views import elements
 from backtestr.errors import ConfigError
 from backtestr.model import Timeframe
 from backtestr.model.arrays import F64
 from backtestr.strategy.params import Params
 
-__all__ = ["Account", "BarData", "Context", "Indicator", "Portfolio", "Positions"]
+__all__ = [
+    "Account",
+    "BarData",
+    "Context",
+    "Indicator",
+    "Portfolio",
+    "Positions",
+    "missing_attribute_hint",
+]
 
 
 class BarData:
     """zipline's ``data``: current values and history windows of closed bars only."""
 
-    __slots__ = ("_always", "_by_tf", "_cache", "_engine", "_fresh")
+    __slots__ = ("_always", "_engine", "_fresh", "_windows")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._cache: dict[str, dict[str, tuple[Series, list[int], dict[int, Window]]]] = {}
-        self._by_tf: dict[
-            tuple[str, str, Timeframe], tuple[Series, list[int], dict[int, Window]]
-        ] = {}
+        # the window last handed out per (asset, field, bar count[, timeframe])
+        self._windows: dict[tuple[Any, ...], Window] = {}
         fresh = {symbol: engine.fresh(symbol) for symbol in engine.symbols}
         self._always = frozenset(s for s, flags in fresh.items() if flags is None)
         self._fresh = {s: flags for s, flags in fresh.items() if flags is not None}
-
-    def _resolve(
-        self, asset: str, field: str, timeframe: Timeframe | None
-    ) -> tuple[Series, list[int]]:
-        engine = self._engine
-        tf = timeframe or engine.timeframe
-        engine._check_symbol(asset)
-        return engine.series(asset, field, tf), engine.ends(asset, tf)
 
     def history(
         self,
@@ -60,30 +59,34 @@ class BarData:
         ``timeframe`` picks another timeframe than the strategy's (e.g. ``"H1"``); its bars
         count only once closed. Windows that reach before the data start are NaN-padded.
         """
-        if timeframe is None:
-            try:
-                series, ends, windows = self._cache[assets][fields]
-            except KeyError:
-                series, ends, windows = self._cache.setdefault(assets, {})[fields] = (
-                    *self._resolve(assets, fields, None),
-                    {},
-                )
-        else:
-            tf = Timeframe.parse(timeframe)
-            key = (assets, fields, tf)
-            entry = self._by_tf.get(key)
-            if entry is None:
-                entry = self._by_tf[key] = (*self._resolve(assets, fields, tf), {})
-            series, ends, windows = entry
-        end = ends[self._engine.step]
-        window = windows.get(bar_count)
+        key = (
+            (assets, fields, bar_count)
+            if timeframe is None
+            else (assets, fields, bar_count, timeframe)
+        )
+        window = self._windows.get(key)
         # Reuse last bar's window when nobody else holds it (only the cache, this frame and
         # getrefcount's argument refer to it): history().mean() then allocates nothing. A
         # window the strategy kept is never changed under it: it gets a new one.
         if window is not None and getrefcount(window) == 3:
-            window._end = end
+            window._end = window._ends[self._engine.step]  # type: ignore[index]
             return window
-        window = windows[bar_count] = Window(series, end, bar_count)
+        return self._new_window(key, assets, fields, bar_count, timeframe)
+
+    def _new_window(
+        self,
+        key: tuple[Any, ...],
+        assets: str,
+        fields: str,
+        bar_count: int,
+        timeframe: str | Timeframe | None,
+    ) -> Window:
+        engine = self._engine
+        tf = engine.timeframe if timeframe is None else Timeframe.parse(timeframe)
+        engine._check_symbol(assets)
+        series = engine.series(assets, fields, tf)
+        ends = engine.ends(assets, tf)
+        window = self._windows[key] = Window(series, ends[engine.step], bar_count, ends)
         return window
 
     def current(self, assets: str, fields: str) -> float:
@@ -207,17 +210,26 @@ class Context:
     account: Account
     params: Params
 
+    # No ``__getattr__`` hook here: defining one makes every attribute read of the context
+    # several times slower (the interpreter cannot specialise it), and ``handle_data`` reads
+    # ``context.*`` on every bar. The hint for a missing attribute is added where strategy
+    # errors are reported instead (:func:`missing_attribute_hint`).
     def __init__(self, symbol: str, portfolio: Portfolio, account: Account, params: Params) -> None:
         self.symbol = symbol
         self.portfolio = portfolio
         self.account = account
         self.params = params
 
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(
+
+def missing_attribute_hint(error: BaseException) -> str | None:
+    """How to fix reading an attribute the strategy never set on ``context``, else ``None``."""
+    if isinstance(error, AttributeError) and isinstance(error.obj, Context):
+        name = error.name
+        return (
             f"context has no attribute '{name}': set it first (e.g. in initialize: "
             f"context.{name} = ...)."
         )
+    return None
 
 
 class Indicator:
@@ -229,9 +241,9 @@ class Indicator:
 
     __slots__ = ("_ends", "_engine", "_list", "values_all")
 
-    def __init__(self, values: F64, ends: list[int], engine: Engine) -> None:
+    def __init__(self, values: F64, ends: Sequence[int], engine: Engine) -> None:
         self.values_all = values
-        self._list: list[float] = values.tolist()
+        self._list: Sequence[float] = elements(values)
         self._ends = ends
         self._engine = engine
 

@@ -160,19 +160,22 @@ class Strategy:
     def order_target_value(self, symbol: str, value: float, **kwargs: Any) -> Order | None:
         """Order what it takes to hold a notional of ``value`` (account currency)."""
         engine = self._engine
+        if not kwargs and type(self).order is Strategy.order:
+            # a plain market order: what order() would do with no options, in one call
+            return engine.market_order_to_target_value(symbol, value)
         current = engine.position(symbol).units + engine.pending_market_units(symbol)
         if value == 0 and not current:
             return None
         units = -current if value == 0 else engine.units_for_value(symbol, value) - current
-        if not kwargs and type(self).order is Strategy.order:
-            # a plain market order: what order() would do with no options, one call shorter
-            return engine.place_order(symbol, float(units), reduce_first=True)
         kwargs.setdefault("reduce_first", True)
         return self.order(symbol, units, **kwargs)
 
     def order_target_percent(self, symbol: str, percent: float, **kwargs: Any) -> Order | None:
         """Order what it takes to hold a notional of ``percent`` (fraction) of equity."""
-        return self.order_target_value(symbol, percent * self._engine.equity, **kwargs)
+        engine = self._engine
+        if not kwargs and type(self).order is Strategy.order:
+            return engine.market_order_to_target_value(symbol, percent * engine.equity)
+        return self.order_target_value(symbol, percent * engine.equity, **kwargs)
 
     def close_position(self, symbol: str) -> Order | None:
         """Close the whole position in ``symbol`` at market (every trade, in hedging mode too)."""

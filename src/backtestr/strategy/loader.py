@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from backtestr.errors import ConfigError, StrategyError
+from backtestr.strategy.api import missing_attribute_hint
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.functions import FunctionStrategy
 from backtestr.strategy.params import ParamValue
@@ -148,12 +149,13 @@ def strategy_error(error: BaseException, filename: str, during: str) -> Strategy
     frames = traceback.extract_tb(_traceback_of(error))
     mine = [f for f in frames if f.filename == filename]
     name = type(error).__name__
+    detail = missing_attribute_hint(error) or str(error)
     if not mine:
-        return StrategyError(f"Strategy failed while {during}: {name}: {error}", path=filename)
+        return StrategyError(f"Strategy failed while {during}: {name}: {detail}", path=filename)
     frame = mine[-1]
     line = (frame.line or "").strip()
     message = (
-        f"Strategy failed while {during}: {name}: {error}\n"
+        f"Strategy failed while {during}: {name}: {detail}\n"
         f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {line}'
     )
     return StrategyError(message, path=filename, line=frame.lineno)

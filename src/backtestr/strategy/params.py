@@ -15,11 +15,16 @@ ParamValue = bool | int | float | str
 class Params(Mapping[str, ParamValue]):
     """Read-only parameters, by attribute (``context.params.fast``) or key."""
 
-    __slots__ = ("_values",)
     _values: dict[str, ParamValue]
 
     def __init__(self, values: Mapping[str, ParamValue]) -> None:
         object.__setattr__(self, "_values", dict(values))
+        # Each parameter is also a plain instance attribute, so that ``params.fast`` in a
+        # per-bar callback is an ordinary attribute read: ``__getattr__`` below then only runs
+        # for a name that is not a parameter (or one that a Mapping method shadows).
+        for name, value in values.items():
+            if name.isidentifier() and not hasattr(type(self), name):
+                object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> ParamValue:
         values: dict[str, ParamValue] = object.__getattribute__(self, "_values")
