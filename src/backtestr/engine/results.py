@@ -54,7 +54,8 @@ class RunResult:
     equity
         Equity at each bar close, indexed by bar open time (UTC); column ``equity``, ``balance``.
     trades
-        Closed trades, columns :data:`backtestr.stats.TRADE_COLUMNS`.
+        Closed trades, columns :data:`backtestr.stats.TRADE_COLUMNS`, then ``stop_loss`` and
+        ``take_profit``: the exit levels attached when the trade opened (``nan`` without one).
     orders
         Every order and its fate, columns :data:`ORDER_COLUMNS`.
     records
@@ -153,7 +154,9 @@ def equity_curve(engine: Engine) -> pd.DataFrame:
 def trade_table(engine: Engine) -> pd.DataFrame:
     broker = engine.broker
     if not broker.closed:
-        return empty_trades()
+        return empty_trades().assign(
+            stop_loss=np.empty(0, dtype=np.float64), take_profit=np.empty(0, dtype=np.float64)
+        )
     rows = broker.closed
     symbols = [r[0] for r in rows]
     units = np.array([r[1] for r in rows], dtype=np.float64)
@@ -202,7 +205,11 @@ def trade_table(engine: Engine) -> pd.DataFrame:
             "duration": exit_time - entry_time,
         }
     )
-    return frame[list(TRADE_COLUMNS)]
+    # beyond the statistics' contract: the exit levels attached at entry, for charts and reports
+    return frame[list(TRADE_COLUMNS)].assign(
+        stop_loss=np.array([r[14] for r in rows], dtype=np.float64),
+        take_profit=np.array([r[15] for r in rows], dtype=np.float64),
+    )
 
 
 def order_table(engine: Engine) -> pd.DataFrame:

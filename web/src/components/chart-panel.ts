@@ -3,8 +3,8 @@
 
 import { ApiError, type ApiClient } from "../api/client";
 import { barRow, toChartBars, type ChartBars } from "../charts/bars";
-import { CandleChart } from "../charts/candle-chart";
-import type { TradeMark } from "../state/results";
+import { CandleChart, type OpenExit } from "../charts/candle-chart";
+import { tradeMarks, type Trade } from "../state/results";
 import { h } from "./dom";
 import { ReplayControls } from "./replay-controls";
 
@@ -28,7 +28,7 @@ export class ChartPanel {
   private hasMore = false;
   private loading = false;
   private generation = 0; // answers to an older selection are dropped
-  private readonly marks = new Map<string, TradeMark[]>(); // a run's trades per symbol
+  private readonly trades = new Map<string, Trade[]>(); // a run's trades per symbol
   private readonly replay: ReplayControls;
 
   constructor(
@@ -67,15 +67,23 @@ export class ChartPanel {
         this.updateCount();
       },
       mark: (mark) => this.ensureChart().addMark(mark),
+      exits: (exits: OpenExit[]) => this.ensureChart().setOpenExits(exits),
       strategy: () => this.strategyCode(),
     });
     this.element.append(this.replay.element);
   }
 
-  /** Mark a run's trades on the chart of `symbol` (shown now or when it is chosen). */
-  setMarks(symbol: string, marks: TradeMark[]): void {
-    this.marks.set(symbol, marks);
-    if (this.selection?.symbol === symbol) this.chart?.setMarks(marks);
+  /** Mark a run's trades, with their SL/TP levels, on the chart of `symbol` (shown now or when
+   * it is chosen). */
+  setTrades(symbol: string, trades: Trade[]): void {
+    this.trades.set(symbol, trades);
+    if (this.selection?.symbol === symbol && this.chart !== null)
+      this.drawTrades(this.chart, trades);
+  }
+
+  private drawTrades(chart: CandleChart, trades: Trade[]): void {
+    chart.setMarks(tradeMarks(trades));
+    chart.setTradeLevels(trades);
   }
 
   /** Show the bars around `time` (UTC epoch seconds), e.g. a trade picked in the list. */
@@ -87,7 +95,8 @@ export class ChartPanel {
     this.generation += 1; // pages of the full history must not land in a replay
     this.hasMore = false;
     const chart = this.ensureChart();
-    chart.setMarks([]);
+    this.drawTrades(chart, []);
+    chart.setOpenExits([]);
     chart.setHistory(history, precisionOf(history.candles.map((candle) => candle.close)));
     this.message.textContent = "";
     this.updateCount();
@@ -123,7 +132,8 @@ export class ChartPanel {
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
       const chart = this.ensureChart();
-      chart.setMarks(this.marks.get(selection.symbol) ?? []);
+      this.drawTrades(chart, this.trades.get(selection.symbol) ?? []);
+      chart.setOpenExits([]);
       chart.setHistory(toChartBars(page), precisionOf(page.close));
       this.message.textContent = "";
     } catch (error) {
