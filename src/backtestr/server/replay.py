@@ -174,7 +174,7 @@ class ReplaySession:
                 "units": order.units,
                 "price": order.fill_price,
                 "commission": order.commission,
-            }  # fmt: skip
+            }
             for order in engine.broker.orders
             if order.status is OrderStatus.FILLED and order.filled_ns is not None
         ]
