@@ -191,7 +191,7 @@ class ReplaySession:
 
     def _exit_levels(self) -> list[JsonObject]:
         """The stop-loss / take-profit / trailing-stop levels now working for open trades."""
-        levels: list[JsonObject] = []
+        levels: list[tuple[str, float]] = []
         for order in self.backtest.engine.broker.pending.values():
             if order.closes_trade is None or order.symbol != self.symbol:
                 continue
@@ -202,8 +202,8 @@ class ReplaySession:
             else:
                 price = order.limit_price
             if order.tag in _EXIT_TAGS and math.isfinite(price):
-                levels.append({"kind": order.tag, "price": price})
-        return sorted(levels, key=lambda level: (str(level["kind"]), float(level["price"])))
+                levels.append((order.tag, price))
+        return [{"kind": kind, "price": price} for kind, price in sorted(levels)]
 
     def _history(self, count: int) -> JsonObject:
         done = int(np.searchsorted(self.bars.ts_ns, self._last_open_ns(), side="right"))
