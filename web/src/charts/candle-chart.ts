@@ -60,6 +60,7 @@ export class CandleChart {
     take_profit: [],
   };
   private openExitLines: IPriceLine[] = [];
+  private historyVersion = 0; // told on the element: tests and benches wait for a new page
   private readonly nearStartListeners = new Set<NearStartListener>();
   private readonly onRange = (range: LogicalRange | null): void => {
     if (range !== null && range.from < PAGE_AHEAD_BARS && this.bars.candles.length > 0) {
@@ -202,6 +203,7 @@ export class CandleChart {
     this.drawMarks();
     this.drawLevels();
     this.markLastPrice();
+    this.markHistoryVersion();
   }
 
   /** Add older bars in front, keeping the bars the user looks at where they are. */
@@ -220,6 +222,7 @@ export class CandleChart {
         .timeScale()
         .setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
     }
+    this.markHistoryVersion();
     return added;
   }
 
@@ -256,6 +259,11 @@ export class CandleChart {
     this.nearStartListeners.clear();
     this.chart.timeScale().unsubscribeVisibleLogicalRangeChange(this.onRange);
     this.chart.remove();
+  }
+
+  private markHistoryVersion(): void {
+    this.historyVersion += 1;
+    this.element.setAttribute("data-history-version", String(this.historyVersion));
   }
 
   private markLastPrice(): void {
