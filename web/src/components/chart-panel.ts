@@ -8,7 +8,15 @@ import { tradeMarks, type Trade } from "../state/results";
 import { h } from "./dom";
 import { ReplayControls } from "./replay-controls";
 
-const PAGE_BARS = 2_000;
+/**
+ * Bars per page of history. Intraday pages hold 2 000 bars; larger bars are built from the stored
+ * minutes, so their pages are kept to about a year of data (a page of 2 000 daily bars would read
+ * eight years of M1 bars before the chart shows anything). Scrolling back pages in the rest.
+ */
+export function pageBars(timeframe: string): number {
+  const sizes: Record<string, number> = { H4: 1_500, D1: 300, W1: 60, MN1: 24 };
+  return sizes[timeframe] ?? 2_000;
+}
 
 export interface ChartSelection {
   symbol: string;
@@ -127,7 +135,7 @@ export class ChartPanel {
       const page = await this.api.bars({
         symbol: selection.symbol,
         timeframe: selection.timeframe,
-        limit: PAGE_BARS,
+        limit: pageBars(selection.timeframe),
       });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
@@ -167,7 +175,8 @@ export class ChartPanel {
     this.loading = true;
     const generation = this.generation;
     try {
-      const page = await this.api.bars({ ...selection, to: first, limit: PAGE_BARS });
+      const limit = pageBars(selection.timeframe);
+      const page = await this.api.bars({ ...selection, to: first, limit });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
       chart.prependHistory(toChartBars(page));
