@@ -54,6 +54,7 @@ def take(page: Page, data: Path, out: Path) -> list[Path]:
         shots.append(path)
 
     import_file(page, data / "EURUSD_M1_BID_20190204-20190205_UTC.csv", "2,880 M1 bars")
+    page.get_by_test_id("import-close").click()
     import_file(page, data / "EURUSD_ticks_20190204-20190205_UTC.csv", "Import completed")
     shot("import-dialog.png")
     page.get_by_test_id("import-close").click()

@@ -19,16 +19,25 @@ describe("exitLanes", () => {
     ]);
   });
 
-  it("breaks a lane with a whitespace point between two trades", () => {
-    const drawn = exitLanes([trade(0, 120, 1.1), trade(300, 420, 1.2)], times, "stop_loss");
-    expect(drawn.lanes).toHaveLength(1);
-    expect(drawn.lanes[0]).toEqual([
-      { time: 0, value: 1.1 },
-      { time: 120, value: 1.1 },
-      { time: 180 },
-      { time: 300, value: 1.2 },
-      { time: 420, value: 1.2 },
+  it("draws each trade's segment as its own line, so that no line joins two trades", () => {
+    const drawn = exitLanes([trade(300, 420, 1.2), trade(0, 120, 1.1)], times, "stop_loss");
+    expect(drawn.lanes).toEqual([
+      [
+        { time: 0, value: 1.1 },
+        { time: 120, value: 1.1 },
+      ],
+      [
+        { time: 300, value: 1.2 },
+        { time: 420, value: 1.2 },
+      ],
     ]);
+  });
+
+  it("draws only the newest segments beyond the cap", () => {
+    const many = [0, 60, 120, 180, 240].map((entry) => trade(entry, entry + 60, entry));
+    const drawn = exitLanes(many, times, "stop_loss", 2);
+    expect(drawn.segments).toBe(2);
+    expect(drawn.lanes.map((lane) => lane[0]?.time)).toEqual([180, 240]);
   });
 
   it("puts a trade that starts right after another in a second lane (no joined lines)", () => {

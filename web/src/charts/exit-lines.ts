@@ -1,7 +1,7 @@
 // Stop-loss and take-profit levels drawn as horizontal segments from a trade's entry bar to its
-// exit bar. lightweight-charts draws one line per series and joins consecutive points, so the
-// segments are packed into a few "lanes" (one line series each): inside a lane a whitespace point
-// on the bar after an exit breaks the line before the next trade's segment. Pure functions.
+// exit bar. lightweight-charts joins the points of a line series across whitespace, so each
+// segment is its own two-point line ("lane"); only the newest segments are drawn, which bounds
+// the number of series. Pure functions.
 
 import type { LineData, UTCTimestamp, WhitespaceData } from "lightweight-charts";
 
@@ -14,6 +14,9 @@ export interface TradeLevels {
   stopLoss: number;
   takeProfit: number;
 }
+
+/** At most this many segments of each kind are drawn (the newest), one line series each. */
+export const MAX_SEGMENTS = 150;
 
 export type LanePoint = LineData<UTCTimestamp> | WhitespaceData<UTCTimestamp>;
 
@@ -39,7 +42,7 @@ function barIndexAt(times: readonly number[], time: number): number {
 }
 
 /**
- * The segments of one kind of level, packed into lanes, on the bars `times` (sorted open times).
+ * The segments of one kind of level, one lane each, on the bars `times` (sorted open times).
  * A trade that closed before the first bar is left out; one that opened before it starts at the
  * first bar. A trade opened and closed in one bar still spans to the next bar, so that it shows.
  */
@@ -47,10 +50,9 @@ export function exitLanes(
   trades: readonly TradeLevels[],
   times: readonly number[],
   kind: ExitKind,
+  maxSegments = MAX_SEGMENTS,
 ): ExitLanes {
   const lanes: LanePoint[][] = [];
-  const laneEnds: number[] = []; // the bar index of each lane's last segment end
-  let segments = 0;
   const sorted = trades
     .filter((trade) => Number.isFinite(kind === "stop_loss" ? trade.stopLoss : trade.takeProfit))
     .sort((a, b) => a.entryTime - b.entryTime);
@@ -61,21 +63,11 @@ export function exitLanes(
     const entry = Math.max(0, barIndexAt(times, trade.entryTime));
     const end = Math.min(Math.max(exit, entry + 1), times.length - 1);
     if (end <= entry) continue; // a single bar loaded: nothing to draw a segment on
-    // the first lane whose previous segment ended at least two bars earlier (one for the break)
-    let lane = laneEnds.findIndex((last) => last + 1 < entry);
-    if (lane < 0) {
-      lane = lanes.length;
-      lanes.push([]);
-      laneEnds.push(-2);
-    }
-    const points = lanes[lane] ?? [];
-    const previous = laneEnds[lane] ?? -2;
-    const breakAt = times[previous + 1];
-    if (previous >= 0 && breakAt !== undefined) points.push({ time: breakAt as UTCTimestamp });
-    points.push({ time: times[entry] as UTCTimestamp, value });
-    points.push({ time: times[end] as UTCTimestamp, value });
-    laneEnds[lane] = end;
-    segments += 1;
+    lanes.push([
+      { time: times[entry] as UTCTimestamp, value },
+      { time: times[end] as UTCTimestamp, value },
+    ]);
   }
-  return { kind, lanes, segments };
+  const newest = lanes.slice(Math.max(0, lanes.length - maxSegments));
+  return { kind, lanes: newest, segments: newest.length };
 }
