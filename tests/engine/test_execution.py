@@ -304,3 +304,24 @@ def test_plain_market_orders_fill_as_the_general_order_path_does(
     pd.testing.assert_frame_equal(short.trades, general.trades, check_exact=True)
     pd.testing.assert_frame_equal(short.equity, general.equity, check_exact=True)
     pd.testing.assert_frame_equal(short.orders, general.orders, check_exact=True)
+
+
+def test_trade_list_records_the_exit_levels_attached_at_entry() -> None:
+    bars = bars_from_closes(
+        [1.1000, 1.1000, 1.1010], opens=[1.1000, 1.1000, 1.1000],
+        highs=[1.1000, 1.1001, 1.1012], lows=[1.1000, 1.0999, 1.0999],
+    )  # fmt: skip
+    result = run(
+        {0: lambda s: s.order("EURUSD", 10_000, stop_loss_pips=5, take_profit_pips=8)}, bars
+    )
+    trade = result.trades.iloc[0]
+    assert trade["stop_loss"] == pytest.approx(1.0995)
+    assert trade["take_profit"] == pytest.approx(1.1008)
+
+
+def test_trade_without_exits_has_no_levels() -> None:
+    bars = bars_from_closes([1.10, 1.11, 1.12], opens=[1.10, 1.105, 1.115])
+    result = run({0: lambda s: s.order("EURUSD", 10_000)}, bars)
+    assert np.isnan(result.trades.iloc[0]["stop_loss"])
+    assert np.isnan(result.trades.iloc[0]["take_profit"])
+    assert list(run({}, bars).trades.columns[-2:]) == ["stop_loss", "take_profit"]

@@ -145,6 +145,62 @@ def test_jumping_forward_trades_on_the_way_and_shows_the_new_history(loaded: Tes
         assert fill["units"] == 10_000
         equity, _ = until(socket, "equity")
         assert equity["time"] == 1549281600 - 900
+        jumped, skipped = until(socket, "jumped")
+        assert jumped["backwards"] is False
+        assert not [m for m in skipped if m["type"] == "bar"]  # skipped bars are never sent
+
+
+def test_jumping_back_rebuilds_the_session_and_discards_later_hand_orders(
+    loaded: TestClient,
+) -> None:
+    with loaded.websocket_connect(REPLAY) as socket:
+        socket.send_json({"symbol": "EURUSD", "timeframe": "M15", "history": 8})
+        until(socket, "history")  # 8 bars shown: the next is 02:00
+        socket.send_json({"type": "order", "units": 10_000})  # placed at 02:00, fills then
         socket.send_json({"type": "jump", "to": "2019-02-04T06:00Z"})
-        error, _ = until(socket, "error")
-        assert "only moves forward" in error["message"]
+        until(socket, "jumped")
+        socket.send_json({"type": "order", "units": -5_000})  # placed at 06:00
+        socket.send_json({"type": "jump", "to": "2019-02-04T12:00Z"})
+        _, forward = until(socket, "jumped")
+        assert [m["units"] for m in forward if m["type"] == "fill"] == [10_000, -5_000]
+
+        socket.send_json({"type": "jump", "to": "2019-02-04T04:00Z"})
+        history, _ = until(socket, "history")
+        assert history["time"][-1] == 1549252800 - 900  # 03:45: back before 04:00
+        assert len(history["time"]) == 16  # every bar before 04:00 (a jump shows up to 200)
+        jumped, state = until(socket, "jumped")
+        assert jumped == {"type": "jumped", "time": 1549252800, "backwards": True,
+                          "discarded_orders": 1}  # fmt: skip
+        # the order placed before the target stays (its fill is re-sent for the chart), the one
+        # placed after it is gone, and so is its effect on the position
+        assert [m["units"] for m in state if m["type"] == "fill"] == [10_000]
+        position = next(m for m in state if m["type"] == "position")
+        assert position["units"] == 10_000
+        socket.send_json({"type": "step"})
+        bar, _ = until(socket, "bar")
+        assert bar["time"] == 1549252800  # the replay goes on from the target
+        socket.send_json({"type": "stop"})
+        finished, _ = until(socket, "finished")
+        assert finished["stats"]["total_trades"] == 1  # the long, closed at the end
+
+
+def test_open_exit_levels_are_sent_and_cleared_when_the_position_closes(
+    loaded: TestClient,
+) -> None:
+    with loaded.websocket_connect(REPLAY) as socket:
+        socket.send_json({"symbol": "EURUSD", "timeframe": "M1", "history": 10})
+        until(socket, "history")
+        socket.send_json(
+            {"type": "order", "units": 10_000, "stop_loss_pips": 5, "take_profit_pips": 30}
+        )
+        socket.send_json({"type": "step"})
+        fill, _ = until(socket, "fill")
+        exits, _ = until(socket, "exits")
+        assert [level["kind"] for level in exits["exits"]] == ["stop_loss", "take_profit"]
+        stop_loss, take_profit = (level["price"] for level in exits["exits"])
+        assert stop_loss == pytest.approx(fill["price"] - 0.0005)
+        assert take_profit == pytest.approx(fill["price"] + 0.0030)
+        socket.send_json({"type": "speed", "speed": 1000})
+        socket.send_json({"type": "play"})
+        closed, _ = until(socket, "exits")  # the falling series hits the stop: no levels left
+        assert closed["exits"] == []

@@ -111,7 +111,7 @@ class _StagingWriters:
         writer = staged.writer
         if writer is None:  # pragma: no cover - chronological chunks never reopen a period
             raise AssertionError(f"a closed staging file received rows: {path}")
-        self._pending = self._executor.submit(writer.write_table, table)
+        self._pending = self._executor.submit(lake.write_table, writer, table)
 
     def _wait(self) -> None:
         if self._pending is not None:

@@ -34,6 +34,7 @@ __all__ = [
     "period_keys",
     "read_bar_file",
     "read_tick_file",
+    "write_table",
     "write_table_atomically",
 ]
 
@@ -72,6 +73,9 @@ _WRITE_OPTIONS: dict[str, Any] = {
     "column_encoding": {"ts": "DELTA_BINARY_PACKED"},
     "write_statistics": ["ts"],
 }
+# Rows per row group: about five weeks of M1 bars. A reader of a time range (a chart page, a
+# replay's start) decodes only the row groups whose ``ts`` statistics overlap it, not the year.
+ROW_GROUP_ROWS = 50_000
 
 
 def arrays_to_table(data: TickArrays | BarArrays) -> pa.Table:
@@ -88,8 +92,21 @@ def arrays_to_table(data: TickArrays | BarArrays) -> pa.Table:
     return table.cast(schema)
 
 
-def _read(path: Path, schema: pa.Schema, kind: type[ArraysT]) -> ArraysT:
-    table = pq.read_table(path, schema=schema)
+def _read(
+    path: Path,
+    schema: pa.Schema,
+    kind: type[ArraysT],
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+) -> ArraysT:
+    """The file's rows, or (with bounds) at least those with ``start_ns <= ts < end_ns``: the
+    row groups that may hold them, chosen by their ``ts`` statistics; the caller clips."""
+    if start_ns is None and end_ns is None:
+        table = pq.read_table(path, schema=schema)
+    else:
+        parquet = pq.ParquetFile(path)
+        groups = _row_groups_between(parquet.metadata, start_ns, end_ns)
+        table = parquet.read_row_groups(groups).cast(schema)
     columns: dict[str, np.ndarray[Any, Any]] = {}
     for field in fields(kind):
         name = "ts" if field.name == "ts_ns" else field.name
@@ -101,17 +118,42 @@ def _read(path: Path, schema: pa.Schema, kind: type[ArraysT]) -> ArraysT:
     return kind(**columns)
 
 
-def read_tick_file(path: Path) -> TickArrays:
-    return _read(path, TICK_SCHEMA, TickArrays)
+def _row_groups_between(
+    metadata: pq.FileMetaData, start_ns: int | None, end_ns: int | None
+) -> list[int]:
+    ts_column = metadata.schema.to_arrow_schema().get_field_index("ts")
+    chosen = []
+    for index in range(metadata.num_row_groups):
+        stats = metadata.row_group(index).column(ts_column).statistics
+        if stats is None or not stats.has_min_max:
+            chosen.append(index)  # no statistics (a foreign writer): read it to be safe
+            continue
+        # the raw values are the int64 nanoseconds (``min``/``max`` would round to microseconds)
+        first, last = int(stats.min_raw), int(stats.max_raw)
+        if (start_ns is None or last >= start_ns) and (end_ns is None or first < end_ns):
+            chosen.append(index)
+    return chosen
 
 
-def read_bar_file(path: Path) -> BarArrays:
-    return _read(path, BAR_SCHEMA, BarArrays)
+def read_tick_file(
+    path: Path, start_ns: int | None = None, end_ns: int | None = None
+) -> TickArrays:
+    return _read(path, TICK_SCHEMA, TickArrays, start_ns, end_ns)
+
+
+def read_bar_file(path: Path, start_ns: int | None = None, end_ns: int | None = None) -> BarArrays:
+    return _read(path, BAR_SCHEMA, BarArrays, start_ns, end_ns)
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    """A streaming writer for a staging file (row groups appended chunk by chunk)."""
+    """A streaming writer for a staging file (row groups appended chunk by chunk, with
+    :func:`write_table`)."""
     return pq.ParquetWriter(str(path), schema, **_WRITE_OPTIONS)
+
+
+def write_table(writer: pq.ParquetWriter, table: pa.Table) -> None:
+    """Append ``table`` to a staging file in row groups of :data:`ROW_GROUP_ROWS`."""
+    writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_table_atomically(table: pa.Table, path: Path) -> None:
@@ -119,7 +161,7 @@ def write_table_atomically(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, str(temporary), **_WRITE_OPTIONS)
+        pq.write_table(table, str(temporary), row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
         _fsync(temporary)
         os.replace(temporary, path)
     finally:

@@ -47,7 +47,7 @@ from backtestr.model import (
     normalize_symbol,
 )
 
-__all__ = ["BarSource", "Store"]
+__all__ = ["BarPage", "BarSource", "Store"]
 
 ArraysT = TypeVar("ArraysT", TickArrays, BarArrays)
 _RUN_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -59,6 +59,25 @@ class BarSource:
 
     kind: str  # 'ticks' or a timeframe name
     side: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BarPage:
+    """A page of bars for a chart: the newest ``limit`` bars before a time, and whether older
+    bars are stored (the chart asks for the page before ``bars.ts_ns[0]`` next)."""
+
+    bars: BarArrays
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _BarPlan:
+    """What a bar request reads, worked out once: the sources, finest first, and their files."""
+
+    frame: Timeframe
+    side: PriceSide
+    trading_day: TradingDay
+    sources: list[tuple[BarSource, list[PartitionRow]]]
 
 
 class Store:
@@ -351,28 +370,83 @@ class Store:
         data around the edges is read too). Stored bars of exactly the requested timeframe are
         returned as stored. Where the stored datasets cover different periods (ticks for one
         month, H1 bars for years), each period is built from the finest data that covers it.
+        Only the row groups of the lake files that overlap the range are read.
         """
+        return self._read_bars(self._bar_plan(symbol, timeframe, side), start_ns, end_ns)
+
+    def latest_bars(
+        self,
+        symbol: str,
+        timeframe: Timeframe | str,
+        *,
+        side: PriceSide | str = PriceSide.BID,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        limit: int = 5_000,
+    ) -> BarPage:
+        """The newest ``limit`` bars with open time in ``[start_ns, end_ns)``: a chart's page.
+
+        Without ``start_ns`` the window grows backwards from ``end_ns`` until it holds ``limit``
+        bars or reaches the first stored data, so a page costs the bars it shows, not the whole
+        history: a page ten years back reads a few row groups of one file. The chart asks for
+        older history with ``end_ns`` = the first bar's open time of the page it has.
+
+        Examples
+        --------
+        >>> page = store.latest_bars("EURUSD", "M1", limit=2_000)        # doctest: +SKIP
+        >>> first = int(page.bars.ts_ns[0])                               # doctest: +SKIP
+        >>> older = store.latest_bars("EURUSD", "M1", end_ns=first)       # doctest: +SKIP
+        """
+        if limit < 1:
+            raise ConfigError(f"A page holds at least one bar; got limit={limit}.")
+        plan = self._bar_plan(symbol, timeframe, side)
+        rows = [row for _, partitions in plan.sources for row in partitions]
+        if not rows:  # pragma: no cover - a source exists only with stored partitions
+            return BarPage(BarArrays.empty(), False)
+        data_first = min(row.first_ns for row in rows)
+        data_end = max(row.last_ns for row in rows) + 1
+        stop = data_end if end_ns is None else min(end_ns, data_end)
+        if start_ns is not None:
+            bars = self._read_bars(plan, start_ns, stop)
+        else:
+            span = (plan.frame.duration_ns or 31 * 86_400 * 10**9) * limit * 2
+            while True:
+                begin = stop - span
+                bars = self._read_bars(plan, begin, stop)
+                if len(bars) >= limit or begin <= data_first:
+                    break
+                span *= 4
+        if len(bars) > limit:
+            bars = bars.slice(len(bars) - limit, len(bars))
+        return BarPage(bars, len(bars) > 0 and int(bars.ts_ns[0]) > data_first)
+
+    def _bar_plan(self, symbol: str, timeframe: Timeframe | str, side: PriceSide | str) -> _BarPlan:
         frame = Timeframe.parse(timeframe)
         price_side = PriceSide.parse(side)
         name = self._known_symbol(symbol)
-        trading_day = self.instrument(name).trading_day
+        sources = [
+            (source, self.catalog.partitions(symbol=name, kind=source.kind, side=source.side))
+            for source in self.bar_sources(name, frame, price_side)
+        ]
+        return _BarPlan(frame, price_side, self.instrument(name).trading_day, sources)
+
+    def _read_bars(self, plan: _BarPlan, start_ns: int | None, end_ns: int | None) -> BarArrays:
+        frame = plan.frame
         # read a margin around the range so that the edge bars are whole
         margin = (frame.duration_ns or 62 * 86_400 * 10**9) * 2
         read_start = None if start_ns is None else start_ns - margin
         read_end = None if end_ns is None else end_ns + margin
         pieces: list[BarArrays] = []
         covered: list[tuple[int, int]] = []  # [first, last] spans of finer data already used
-        for source in self.bar_sources(name, frame, price_side):
-            rows = _overlapping(
-                self.catalog.partitions(symbol=name, kind=source.kind, side=source.side),
-                read_start,
-                read_end,
-            )
+        for source, partitions in plan.sources:
+            rows = _overlapping(partitions, read_start, read_end)
             if not rows:
                 continue
-            built = self._build_bars(source, rows, frame, price_side, trading_day)
+            built = self._build_bars(source, rows, plan, read_start, read_end)
             pieces.append(_outside(built, frame, covered) if covered else built)
             covered.extend((row.first_ns, row.last_ns) for row in rows)
+        if not pieces:
+            return BarArrays.empty()
         if len(pieces) == 1:
             bars = pieces[0]
         else:
@@ -384,19 +458,26 @@ class Store:
         self,
         source: BarSource,
         rows: list[PartitionRow],
-        frame: Timeframe,
-        side: PriceSide,
-        trading_day: TradingDay,
+        plan: _BarPlan,
+        read_start: int | None,
+        read_end: int | None,
     ) -> BarArrays:
         from backtestr.bars import aggregate_bars, aggregate_ticks
 
+        frame, trading_day = plan.frame, plan.trading_day
         if source.kind == "ticks":
             ticks = TickArrays.concat(
-                [lake.read_tick_file(self.home / "lake" / row.path) for row in rows]
+                [
+                    lake.read_tick_file(self.home / "lake" / row.path, read_start, read_end)
+                    for row in rows
+                ]
             )
-            return aggregate_ticks(ticks, [frame], side=side, trading_day=trading_day)[frame]
+            return aggregate_ticks(ticks, [frame], side=plan.side, trading_day=trading_day)[frame]
         stored = BarArrays.concat(
-            [lake.read_bar_file(self.home / "lake" / row.path) for row in rows]
+            [
+                lake.read_bar_file(self.home / "lake" / row.path, read_start, read_end)
+                for row in rows
+            ]
         )
         source_frame = Timeframe.parse(source.kind)
         if source_frame == frame:

@@ -497,6 +497,7 @@ class Broker:
         take_profit = order.take_profit
         if not math.isnan(order.take_profit_pips):
             take_profit = price + sign * order.take_profit_pips * pip
+        trade.stop_loss, trade.take_profit = stop_loss, take_profit
         exits: list[Order] = []
         units = -trade.units
         if not math.isnan(stop_loss):
@@ -586,6 +587,8 @@ class Broker:
                 pnl / notional * 100.0 if notional else 0.0,
                 trade.entry_k,
                 k,
+                trade.stop_loss,
+                trade.take_profit,
             )
         )
         if fraction >= 1.0 - 1e-12:

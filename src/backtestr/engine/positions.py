@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["Position", "Trade"]
@@ -25,6 +26,9 @@ class Trade:
     margin: float
     swap: float = 0.0
     exit_orders: list[int] = field(default_factory=list)
+    # the stop-loss / take-profit levels attached at entry (nan: none), kept for the trade list
+    stop_loss: float = math.nan
+    take_profit: float = math.nan
 
     @property
     def lots(self) -> float:

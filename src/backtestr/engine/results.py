@@ -57,7 +57,8 @@ class RunResult:
     equity
         Equity at each bar close, indexed by bar open time (UTC); column ``equity``, ``balance``.
     trades
-        Closed trades, columns :data:`backtestr.stats.TRADE_COLUMNS`.
+        Closed trades, columns :data:`backtestr.stats.TRADE_COLUMNS`, then ``stop_loss`` and
+        ``take_profit``: the exit levels attached when the trade opened (``nan`` without one).
     orders
         Every order and its fate, columns :data:`ORDER_COLUMNS`.
     records
@@ -183,10 +184,13 @@ def equity_curve(engine: Engine, held: dict[str, F64] | None = None) -> pd.DataF
 def trade_table(engine: Engine) -> pd.DataFrame:
     broker = engine.broker
     if not broker.closed:
-        return empty_trades()
+        return empty_trades().assign(
+            stop_loss=np.empty(0, dtype=np.float64), take_profit=np.empty(0, dtype=np.float64)
+        )
     columns = zip(*broker.closed, strict=True)
     symbol_col, units_col, entry_ns, exit_ns, entry_col, exit_col, gross = islice(columns, 7)
-    commission, swap, pnl, pnl_pips, return_pct, entry_k_col, exit_k_col = columns
+    commission, swap, pnl, pnl_pips, return_pct, entry_k_col, exit_k_col = islice(columns, 7)
+    stop_loss, take_profit = columns
     n = len(symbol_col)
     units = np.asarray(units_col, dtype=np.float64)
     entry_price = np.asarray(entry_col, dtype=np.float64)
@@ -235,7 +239,11 @@ def trade_table(engine: Engine) -> pd.DataFrame:
             "duration": exit_time - entry_time,
         }
     )
-    return frame[list(TRADE_COLUMNS)]
+    # beyond the statistics' contract: the exit levels attached at entry, for charts and reports
+    return frame[list(TRADE_COLUMNS)].assign(
+        stop_loss=np.asarray(stop_loss, dtype=np.float64),
+        take_profit=np.asarray(take_profit, dtype=np.float64),
+    )
 
 
 def order_table(engine: Engine) -> pd.DataFrame:

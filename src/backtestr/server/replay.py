@@ -1,10 +1,12 @@
 """Replay: a backtest stepped bar by bar at the pace the trader chooses, over a WebSocket.
 
 The browser sends ``start`` (what to replay), then ``play``, ``pause``, ``step``, ``speed``
-(bars per second), ``jump`` (to a later time), ``order`` (units: positive buys, negative sells;
+(bars per second), ``jump`` (to any time: back rebuilds the session, see
+:class:`ReplaySession`), ``order`` (units: positive buys, negative sells;
 optional ``stop_loss_pips`` / ``take_profit_pips``) and ``stop``. The server sends ``ready``,
 ``history`` (the bars before the starting point), then per bar ``bar``, ``equity`` and, as they
-happen, ``order`` / ``fill`` / ``position`` events, and ``finished`` with the saved run's id
+happen, ``order`` / ``fill`` / ``position`` events and ``exits`` (the open trades' stop-loss /
+take-profit levels, whenever they change), and ``finished`` with the saved run's id
 and statistics. A bar is sent only once the engine has closed it, so no future bar reaches the
 browser before its time.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +31,8 @@ from backtestr.engine import (
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
+    OrderStatus,
+    OrderType,
     PositionChanged,
 )
 from backtestr.errors import BacktestrError, ConfigError
@@ -42,6 +48,7 @@ __all__ = ["ReplaySession", "ReplayStart", "replay_router"]
 BARE_MARKET = "def handle_data(context, data):\n    pass\n"
 SPEEDS = (1, 2, 5, 10, 50, 100, 500)
 _NS_PER_SECOND = 1_000_000_000
+_EXIT_TAGS = ("stop_loss", "take_profit", "trailing_stop")
 
 
 class ReplayStart(BaseModel):
@@ -61,14 +68,28 @@ class ReplayStart(BaseModel):
 
 
 class ReplaySession:
-    """One backtest, advanced one bar at a time; collects the browser's messages per step."""
+    """One backtest, advanced one bar at a time; collects the browser's messages per step.
+
+    Hand orders are remembered with the step they were placed at, so that a jump back can
+    rebuild the session: a new backtest on the same data runs quietly to the target, placing
+    the hand orders made before it at their steps; those made at or after it are discarded
+    (the strategy and the engine are deterministic, so everything before the target happens
+    exactly as it did).
+    """
 
     def __init__(self, backtest: Backtest, symbol: str) -> None:
         self.backtest = backtest
         self.symbol = symbol
         self.bars = backtest.market.feeds[symbol].bars
         self._outbox: list[JsonObject] = []
-        self.unsubscribe = backtest.subscribe(self._on_event)
+        self._hand_orders: list[tuple[int, float, dict[str, Any]]] = []
+        self._exits_sent: list[JsonObject] = []
+        self._subscription: Callable[[], None] | None = backtest.subscribe(self._on_event)
+
+    def unsubscribe(self) -> None:
+        if self._subscription is not None:
+            self._subscription()
+            self._subscription = None
 
     @property
     def finished(self) -> bool:
@@ -85,25 +106,104 @@ class ReplaySession:
     def reveal_until(self, ts_ns: int | None, history: int) -> JsonObject:
         """Step silently to the first bar opening at or after ``ts_ns`` (without it: through
         ``history`` bars); the last ``history`` of the bars passed become the ``history``."""
-        if ts_ns is None:
-            stop = history
-        else:
-            stop = int(np.searchsorted(self.bars.ts_ns, ts_ns, side="left"))
-        self.backtest.step(max(0, min(stop, self.total_bars - 1)))
+        stop = history if ts_ns is None else self._index_of(ts_ns)
+        self._quietly(lambda: self.backtest.step(self._clamp(stop)))
         self._outbox.clear()
         return self._history(history)
 
     def jump(self, ts_ns: int, history: int) -> list[JsonObject]:
-        """Move on to the bar opening at ``ts_ns`` (the strategy trades on the way): the new
-        ``history``, then what happened meanwhile (orders, fills, positions, the last equity)."""
-        if ts_ns <= self._last_open_ns():
-            raise ConfigError("Replay only moves forward: pick a time after the last bar shown.")
-        self.backtest.run_until(ts_ns)
-        happened = [m for m in self._drain() if m["type"] not in ("bar", "equity")]
+        """Move to the bar opening at ``ts_ns``: the new ``history``, the fills so far (the
+        chart's marks), the position, its exit levels and the equity, then ``jumped``.
+
+        Forward, the strategy trades on the way. Back, the session is rebuilt up to the target
+        (see the class docstring); ``jumped`` says how many hand orders were discarded.
+        """
+        backwards = ts_ns <= self._last_open_ns()
+        discarded = 0
+        if backwards:
+            discarded = self._rewind(self._clamp(self._index_of(ts_ns)))
+        else:
+            self._quietly(lambda: self.backtest.run_until(ts_ns))
+        self._outbox.clear()
+        jumped = {"type": "jumped", "time": ts_ns // _NS_PER_SECOND, "backwards": backwards,
+                  "discarded_orders": discarded}  # fmt: skip
+        return [self._history(history), *self._state(), jumped]
+
+    def _rewind(self, stop: int) -> int:
+        """Rebuild the session at step ``stop``; the number of hand orders discarded."""
+        old = self.backtest
+        kept = [entry for entry in self._hand_orders if entry[0] < stop]
+        discarded = len(self._hand_orders) - len(kept)
+        self.unsubscribe()
+        self.backtest = Backtest(old.source, old.market, old.settings, old.params)
+        self._hand_orders = []
+
+        def replay_hand_orders() -> None:
+            for step, units, kwargs in kept:
+                self.backtest.step(step - self.backtest.engine.next_step)
+                self._place(units, kwargs)
+            self.backtest.step(stop - self.backtest.engine.next_step)
+
+        try:
+            self._quietly(replay_hand_orders)
+        finally:
+            self._subscription = self.backtest.subscribe(self._on_event)
+        return discarded
+
+    def _quietly(self, advance: Callable[[], None]) -> None:
+        """Run ``advance`` without observing each bar (the engine's fast path); nothing of what
+        it passes is sent, so no skipped bar reaches the browser."""
+        subscribed = self._subscription is not None
+        self.unsubscribe()
+        try:
+            advance()
+        finally:
+            if subscribed:
+                self._subscription = self.backtest.subscribe(self._on_event)
+
+    def _state(self) -> list[JsonObject]:
+        """Fills so far, the position, its exit levels and the equity: what the page shows
+        besides the bars, rebuilt after a jump."""
         engine = self.backtest.engine
-        last = {"type": "equity", "time": self._last_open_ns() // _NS_PER_SECOND,
-                "equity": engine.equity, "balance": engine.balance}  # fmt: skip
-        return [self._history(history), *happened, last]
+        fills: list[JsonObject] = [
+            {
+                "type": "fill",
+                "time": order.filled_ns // _NS_PER_SECOND,
+                "order_id": order.id,
+                "symbol": order.symbol,
+                "units": order.units,
+                "price": order.fill_price,
+                "commission": order.commission,
+            }
+            for order in engine.broker.orders
+            if order.status is OrderStatus.FILLED and order.filled_ns is not None
+        ]
+        held = engine.position(self.symbol)
+        position = {"type": "position", "time": self._last_open_ns() // _NS_PER_SECOND,
+                    "symbol": self.symbol, "units": held.units,
+                    "average_price": held.average_price if held.units else 0.0}  # fmt: skip
+        equity = {"type": "equity", "time": self._last_open_ns() // _NS_PER_SECOND,
+                  "equity": engine.equity, "balance": engine.balance}  # fmt: skip
+        self._exits_sent = self._exit_levels()
+        exits = {"type": "exits", "time": self._last_open_ns() // _NS_PER_SECOND,
+                 "exits": self._exits_sent}  # fmt: skip
+        return [*fills, position, exits, equity]
+
+    def _exit_levels(self) -> list[JsonObject]:
+        """The stop-loss / take-profit / trailing-stop levels now working for open trades."""
+        levels: list[tuple[str, float]] = []
+        for order in self.backtest.engine.broker.pending.values():
+            if order.closes_trade is None or order.symbol != self.symbol:
+                continue
+            if order.type is OrderType.TRAILING_STOP:
+                price = order.level
+            elif order.type is OrderType.STOP:
+                price = order.stop_price
+            else:
+                price = order.limit_price
+            if order.tag in _EXIT_TAGS and math.isfinite(price):
+                levels.append((order.tag, price))
+        return [{"kind": kind, "price": price} for kind, price in sorted(levels)]
 
     def _history(self, count: int) -> JsonObject:
         done = int(np.searchsorted(self.bars.ts_ns, self._last_open_ns(), side="right"))
@@ -117,8 +217,20 @@ class ReplaySession:
 
     def order(self, units: float, **kwargs: Any) -> list[JsonObject]:
         """A market order by hand, as the strategy would place it (fills on the next bar)."""
-        self.backtest.submit_order(self.symbol, units, **kwargs)
+        self._place(units, kwargs)
         return self._drain()
+
+    def _place(self, units: float, kwargs: dict[str, Any]) -> None:
+        step = self.backtest.engine.next_step
+        self.backtest.submit_order(self.symbol, units, **kwargs)
+        self._hand_orders.append((step, units, dict(kwargs)))
+
+    def _index_of(self, ts_ns: int) -> int:
+        return int(np.searchsorted(self.backtest.engine.clock.open_ns, ts_ns, side="left"))
+
+    def _clamp(self, stop: int) -> int:
+        # never past the last bar: reaching it would finish (and save) the replay
+        return max(0, min(stop, self.total_bars - 1))
 
     def _last_open_ns(self) -> int:
         step = self.backtest.engine.next_step - 1
@@ -126,6 +238,11 @@ class ReplaySession:
 
     def _drain(self) -> list[JsonObject]:
         out, self._outbox = self._outbox, []
+        levels = self._exit_levels()
+        if levels != self._exits_sent:
+            self._exits_sent = levels
+            out.append({"type": "exits", "time": self._last_open_ns() // _NS_PER_SECOND,
+                        "exits": levels})  # fmt: skip
         return out
 
     def _bars_payload(self, start: int, stop: int) -> dict[str, list[float]]:

@@ -28,7 +28,7 @@ from backtestr.server.payloads import (
     summary_payload,
 )
 from backtestr.server.settings import ServerSettings
-from backtestr.server.store_access import StoreAccess, latest_bars
+from backtestr.server.store_access import StoreAccess
 
 __all__ = ["data_router"]
 
@@ -157,11 +157,10 @@ def data_router() -> APIRouter:
         start_ns = None if start is None else parse_utc_time(start)
         end_ns = None if end is None else parse_utc_time(end)
         with _store(request).use() as store:
-            page = latest_bars(
-                store,
+            page = store.latest_bars(
                 symbol,
                 frame,
-                price_side,
+                side=price_side,
                 start_ns=start_ns,
                 end_ns=end_ns,
                 limit=limit,

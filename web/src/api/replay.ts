@@ -14,6 +14,8 @@ export interface ReplayStart {
   history?: number;
 }
 
+export type ExitLevelKind = "stop_loss" | "take_profit" | "trailing_stop";
+
 export interface ReplayBar {
   time: number; // the bar's open time, UTC epoch seconds
   open: number;
@@ -32,6 +34,8 @@ export type ReplayMessage =
   | { type: "order"; time: number; order_id: number; units: number; order_type: string }
   | { type: "cancelled"; time: number; order_id: number; status: string; reason: string }
   | { type: "position"; time: number; symbol: string; units: number; average_price: number }
+  | { type: "exits"; time: number; exits: { kind: ExitLevelKind; price: number }[] }
+  | { type: "jumped"; time: number; backwards: boolean; discarded_orders: number }
   | { type: "state"; playing: boolean; speed: number; position: number }
   | { type: "finished"; run_id: string; stats: RunStats }
   | ({ type: "error" } & ErrorBody);

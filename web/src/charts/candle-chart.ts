@@ -7,10 +7,13 @@ import {
   createChart,
   createSeriesMarkers,
   HistogramSeries,
+  LineSeries,
+  LineStyle,
   type CandlestickData,
   type HistogramData,
   type IChartApi,
   type ISeriesApi,
+  type IPriceLine,
   type ISeriesMarkersPluginApi,
   type SeriesMarker,
   type LogicalRange,
@@ -19,6 +22,24 @@ import {
 } from "lightweight-charts";
 import type { TradeMark } from "../state/results";
 import { barTimeAt, emptyBars, lastPrice, prependBars, type ChartBars } from "./bars";
+import { exitLanes, type ExitKind, type TradeLevels } from "./exit-lines";
+
+/** A level of the open position (replay): drawn across the chart until the position closes. */
+export interface OpenExit {
+  kind: ExitKind | "trailing_stop";
+  price: number;
+}
+
+const EXIT_COLOURS: Record<OpenExit["kind"], string> = {
+  stop_loss: "#ef5350",
+  take_profit: "#26a69a",
+  trailing_stop: "#ffb74d",
+};
+const EXIT_TITLES: Record<OpenExit["kind"], string> = {
+  stop_loss: "SL",
+  take_profit: "TP",
+  trailing_stop: "TS",
+};
 
 export type NearStartListener = () => void;
 
@@ -33,6 +54,13 @@ export class CandleChart {
   private bars: ChartBars = emptyBars();
   private readonly markers: ISeriesMarkersPluginApi<Time>;
   private marks: TradeMark[] = [];
+  private levels: TradeLevels[] = [];
+  private readonly laneSeries: Record<ExitKind, ISeriesApi<"Line">[]> = {
+    stop_loss: [],
+    take_profit: [],
+  };
+  private openExitLines: IPriceLine[] = [];
+  private historyVersion = 0; // told on the element: tests and benches wait for a new page
   private readonly nearStartListeners = new Set<NearStartListener>();
   private readonly onRange = (range: LogicalRange | null): void => {
     if (range !== null && range.from < PAGE_AHEAD_BARS && this.bars.candles.length > 0) {
@@ -81,6 +109,30 @@ export class CandleChart {
     this.drawMarks();
   }
 
+  /** Draw the stop-loss / take-profit levels of a run's trades from entry to exit. */
+  setTradeLevels(levels: TradeLevels[]): void {
+    this.levels = levels;
+    this.drawLevels();
+  }
+
+  /** The open position's exit levels as price lines; an empty list removes them. */
+  setOpenExits(exits: OpenExit[]): void {
+    for (const line of this.openExitLines) this.candles.removePriceLine(line);
+    this.openExitLines = exits.map((exit) =>
+      this.candles.createPriceLine({
+        price: exit.price,
+        color: EXIT_COLOURS[exit.kind],
+        lineWidth: 1,
+        lineStyle: LineStyle.Dashed,
+        axisLabelVisible: true,
+        title: EXIT_TITLES[exit.kind],
+      }),
+    );
+    const text = exits.map((exit) => `${exit.kind}:${exit.price}`).join(" ");
+    if (text) this.element.setAttribute("data-open-exits", text);
+    else this.element.removeAttribute("data-open-exits");
+  }
+
   /** Add one mark (a fill during replay). */
   addMark(mark: TradeMark): void {
     this.marks.push(mark);
@@ -114,6 +166,31 @@ export class CandleChart {
     this.markers.setMarkers(markers);
   }
 
+  private drawLevels(): void {
+    const times = this.bars.candles.map((bar) => bar.time as number);
+    let segments = 0;
+    for (const kind of ["stop_loss", "take_profit"] as const) {
+      const drawn = exitLanes(this.levels, times, kind);
+      segments += drawn.segments;
+      const pool = this.laneSeries[kind];
+      while (pool.length < drawn.lanes.length) {
+        pool.push(
+          this.chart.addSeries(LineSeries, {
+            color: EXIT_COLOURS[kind],
+            lineWidth: 1,
+            lineStyle: LineStyle.Dashed,
+            lastValueVisible: false,
+            priceLineVisible: false,
+            crosshairMarkerVisible: false,
+            pointMarkersVisible: false,
+          }),
+        );
+      }
+      pool.forEach((series, lane) => series.setData(drawn.lanes[lane] ?? []));
+    }
+    this.element.setAttribute("data-exit-segments", String(segments));
+  }
+
   /** Replace everything shown with `bars` and show the newest of them. */
   setHistory(bars: ChartBars, precision = 5): void {
     this.bars = bars;
@@ -124,7 +201,9 @@ export class CandleChart {
     this.volumes.setData(bars.volumes);
     this.chart.timeScale().resetTimeScale();
     this.drawMarks();
+    this.drawLevels();
     this.markLastPrice();
+    this.markHistoryVersion();
   }
 
   /** Add older bars in front, keeping the bars the user looks at where they are. */
@@ -137,11 +216,13 @@ export class CandleChart {
     this.candles.setData(this.bars.candles);
     this.volumes.setData(this.bars.volumes);
     this.drawMarks();
+    this.drawLevels();
     if (range !== null) {
       this.chart
         .timeScale()
         .setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
     }
+    this.markHistoryVersion();
     return added;
   }
 
@@ -178,6 +259,11 @@ export class CandleChart {
     this.nearStartListeners.clear();
     this.chart.timeScale().unsubscribeVisibleLogicalRangeChange(this.onRange);
     this.chart.remove();
+  }
+
+  private markHistoryVersion(): void {
+    this.historyVersion += 1;
+    this.element.setAttribute("data-history-version", String(this.historyVersion));
   }
 
   private markLastPrice(): void {

@@ -4,7 +4,6 @@ import { ApiError, type ApiClient } from "../api/client";
 import type { Dataset, ImportSummary } from "../api/types";
 import { groupBySymbol, pickTimeframe, type SymbolEntry } from "../state/library";
 import { Observable } from "../state/observable";
-import { tradeMarks } from "../state/results";
 import { ChartPanel } from "./chart-panel";
 import { DataLibrary } from "./data-library";
 import { h } from "./dom";
@@ -51,7 +50,7 @@ export class App {
     );
     this.dialog = new ImportDialog(api, (summary) => void this.imported(summary));
     this.strategy = new StrategyPanel(api, {
-      completed: (symbol, trades) => this.chart.setMarks(symbol, tradeMarks(trades)),
+      completed: (symbol, trades) => this.chart.setTrades(symbol, trades),
       showTrade: (symbol, trade) => {
         this.choose(symbol, this.state.get().timeframe);
         this.showTab("data");

@@ -3,12 +3,20 @@
 
 import { ApiError, type ApiClient } from "../api/client";
 import { barRow, toChartBars, type ChartBars } from "../charts/bars";
-import { CandleChart } from "../charts/candle-chart";
-import type { TradeMark } from "../state/results";
+import { CandleChart, type OpenExit } from "../charts/candle-chart";
+import { tradeMarks, type Trade } from "../state/results";
 import { h } from "./dom";
 import { ReplayControls } from "./replay-controls";
 
-const PAGE_BARS = 2_000;
+/**
+ * Bars per page of history. Intraday pages hold 2 000 bars; larger bars are built from the stored
+ * minutes, so their pages are kept to about a year of data (a page of 2 000 daily bars would read
+ * eight years of M1 bars before the chart shows anything). Scrolling back pages in the rest.
+ */
+export function pageBars(timeframe: string): number {
+  const sizes: Record<string, number> = { H4: 1_500, D1: 300, W1: 60, MN1: 24 };
+  return sizes[timeframe] ?? 2_000;
+}
 
 export interface ChartSelection {
   symbol: string;
@@ -28,7 +36,7 @@ export class ChartPanel {
   private hasMore = false;
   private loading = false;
   private generation = 0; // answers to an older selection are dropped
-  private readonly marks = new Map<string, TradeMark[]>(); // a run's trades per symbol
+  private readonly trades = new Map<string, Trade[]>(); // a run's trades per symbol
   private readonly replay: ReplayControls;
 
   constructor(
@@ -67,15 +75,23 @@ export class ChartPanel {
         this.updateCount();
       },
       mark: (mark) => this.ensureChart().addMark(mark),
+      exits: (exits: OpenExit[]) => this.ensureChart().setOpenExits(exits),
       strategy: () => this.strategyCode(),
     });
     this.element.append(this.replay.element);
   }
 
-  /** Mark a run's trades on the chart of `symbol` (shown now or when it is chosen). */
-  setMarks(symbol: string, marks: TradeMark[]): void {
-    this.marks.set(symbol, marks);
-    if (this.selection?.symbol === symbol) this.chart?.setMarks(marks);
+  /** Mark a run's trades, with their SL/TP levels, on the chart of `symbol` (shown now or when
+   * it is chosen). */
+  setTrades(symbol: string, trades: Trade[]): void {
+    this.trades.set(symbol, trades);
+    if (this.selection?.symbol === symbol && this.chart !== null)
+      this.drawTrades(this.chart, trades);
+  }
+
+  private drawTrades(chart: CandleChart, trades: Trade[]): void {
+    chart.setMarks(tradeMarks(trades));
+    chart.setTradeLevels(trades);
   }
 
   /** Show the bars around `time` (UTC epoch seconds), e.g. a trade picked in the list. */
@@ -87,7 +103,8 @@ export class ChartPanel {
     this.generation += 1; // pages of the full history must not land in a replay
     this.hasMore = false;
     const chart = this.ensureChart();
-    chart.setMarks([]);
+    this.drawTrades(chart, []);
+    chart.setOpenExits([]);
     chart.setHistory(history, precisionOf(history.candles.map((candle) => candle.close)));
     this.message.textContent = "";
     this.updateCount();
@@ -118,12 +135,13 @@ export class ChartPanel {
       const page = await this.api.bars({
         symbol: selection.symbol,
         timeframe: selection.timeframe,
-        limit: PAGE_BARS,
+        limit: pageBars(selection.timeframe),
       });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
       const chart = this.ensureChart();
-      chart.setMarks(this.marks.get(selection.symbol) ?? []);
+      this.drawTrades(chart, this.trades.get(selection.symbol) ?? []);
+      chart.setOpenExits([]);
       chart.setHistory(toChartBars(page), precisionOf(page.close));
       this.message.textContent = "";
     } catch (error) {
@@ -157,7 +175,8 @@ export class ChartPanel {
     this.loading = true;
     const generation = this.generation;
     try {
-      const page = await this.api.bars({ ...selection, to: first, limit: PAGE_BARS });
+      const limit = pageBars(selection.timeframe);
+      const page = await this.api.bars({ ...selection, to: first, limit });
       if (generation !== this.generation) return;
       this.hasMore = page.has_more;
       chart.prependHistory(toChartBars(page));

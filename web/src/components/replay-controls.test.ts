@@ -1,14 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { ReplayBar, ReplayCommand, ReplayMessage, ReplayStart } from "../api/replay";
 import type { ChartBars } from "../charts/bars";
+import type { OpenExit } from "../charts/candle-chart";
 import type { TradeMark } from "../state/results";
 import { byTestId } from "./dom";
-import { ReplayControls } from "./replay-controls";
+import { jumpNotice, ReplayControls } from "./replay-controls";
 
 function setup() {
   const sent: ReplayCommand[] = [];
   const starts: ReplayStart[] = [];
-  const seen = { history: [] as ChartBars[], bars: [] as ReplayBar[], marks: [] as TradeMark[] };
+  const seen = {
+    history: [] as ChartBars[],
+    bars: [] as ReplayBar[],
+    marks: [] as TradeMark[],
+    exits: [] as OpenExit[][],
+  };
   let deliver: (message: ReplayMessage) => void = () => undefined;
   let closed: () => void = () => undefined;
   const controls = new ReplayControls(
@@ -17,6 +23,7 @@ function setup() {
       begin: (history) => seen.history.push(history),
       push: (bar) => seen.bars.push(bar),
       mark: (mark) => seen.marks.push(mark),
+      exits: (exits) => seen.exits.push(exits),
       strategy: () => "def handle_data(context, data):\n    pass\n",
     },
     (start, onMessage, onClose) => {
@@ -118,5 +125,38 @@ describe("ReplayControls jump", () => {
     byTestId<HTMLInputElement>(controls.element, "replay-jump-to").value = "2019-02-05T10:30";
     click("replay-jump-button");
     expect(sent.at(-1)).toEqual({ type: "jump", to: "2019-02-05T10:30Z" });
+  });
+});
+
+describe("ReplayControls exit levels and jumps back", () => {
+  it("hands the open position's SL/TP to the chart, and clears them when flat", () => {
+    const { seen, click, deliver } = setup();
+    click("replay-step-button");
+    const levels: OpenExit[] = [
+      { kind: "stop_loss", price: 1.1385 },
+      { kind: "take_profit", price: 1.142 },
+    ];
+    deliver({ type: "exits", time: 120, exits: levels });
+    deliver({ type: "exits", time: 180, exits: [] });
+    expect(seen.exits).toEqual([levels, []]);
+  });
+
+  it("says what a jump back discarded", () => {
+    const { controls, click, deliver } = setup();
+    click("replay-step-button");
+    deliver({ type: "jumped", time: 1549274400, backwards: true, discarded_orders: 2 });
+    expect(byTestId(controls.element, "replay-status").textContent).toBe(
+      "Jumped back to 2019-02-04 10:00 UTC: the replay restarted from there; " +
+        "2 hand orders placed after it were discarded",
+    );
+  });
+
+  it("words forward jumps and jumps back without discarded orders plainly", () => {
+    expect(jumpNotice({ time: 1549274400, backwards: false, discarded_orders: 0 })).toBe(
+      "Jumped to 2019-02-04 10:00 UTC",
+    );
+    expect(jumpNotice({ time: 1549274400, backwards: true, discarded_orders: 1 })).toContain(
+      "1 hand order placed after it was discarded",
+    );
   });
 });

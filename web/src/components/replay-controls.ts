@@ -9,6 +9,7 @@ import {
   type ReplayMessage,
 } from "../api/replay";
 import { toChartBars, type ChartBars } from "../charts/bars";
+import type { OpenExit } from "../charts/candle-chart";
 import { formatMoney, formatPercent, type TradeMark } from "../state/results";
 import { h } from "./dom";
 
@@ -20,6 +21,8 @@ export interface ReplayView {
   begin(history: ChartBars): void;
   push(bar: ReplayBar): void;
   mark(mark: TradeMark): void;
+  /** The open position's stop-loss / take-profit levels (empty: none, or flat). */
+  exits(exits: OpenExit[]): void;
   /** The strategy's code to replay with (its trades appear as they happen), or null. */
   strategy(): string | null;
 }
@@ -220,6 +223,12 @@ export class ReplayControls {
             ? "flat"
             : `${message.units > 0 ? "long" : "short"} ${Math.abs(message.units)} @ ${message.average_price.toFixed(5)}`;
         break;
+      case "exits":
+        this.view.exits(message.exits);
+        break;
+      case "jumped":
+        this.status.textContent = jumpNotice(message);
+        break;
       case "equity":
         this.equity.textContent = formatMoney(message.equity);
         break;
@@ -255,4 +264,21 @@ export class ReplayControls {
     this.from.disabled = live;
     this.withStrategy.disabled = live;
   }
+}
+
+/** What the trader is told after a jump; a jump back says what it undid. */
+export function jumpNotice(message: {
+  time: number;
+  backwards: boolean;
+  discarded_orders: number;
+}): string {
+  const at = new Date(message.time * 1000).toISOString().slice(0, 16).replace("T", " ");
+  if (!message.backwards) return `Jumped to ${at} UTC`;
+  const undone = message.discarded_orders;
+  return (
+    `Jumped back to ${at} UTC: the replay restarted from there` +
+    (undone > 0
+      ? `; ${undone} hand order${undone === 1 ? "" : "s"} placed after it ${undone === 1 ? "was" : "were"} discarded`
+      : "")
+  );
 }

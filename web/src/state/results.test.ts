@@ -7,6 +7,25 @@ function table(columns: string[], data: RunTable["data"]): RunTable {
 }
 
 describe("results", () => {
+  it("reads each trade's stop-loss and take-profit, NaN when the run has none", () => {
+    const columns = ["side", "entry_time", "exit_time", "stop_loss", "take_profit"];
+    const withLevels = tradesOf(
+      table(columns, {
+        side: ["long", "short"],
+        entry_time: ["2019-02-04T00:00:00Z", "2019-02-04T01:00:00Z"],
+        exit_time: ["2019-02-04T00:30:00Z", "2019-02-04T02:00:00Z"],
+        stop_loss: [1.1395, null],
+        take_profit: [1.141, 1.1375],
+      }),
+    );
+    expect(withLevels.map((trade) => [trade.stopLoss, trade.takeProfit])).toEqual([
+      [1.1395, 1.141],
+      [NaN, 1.1375],
+    ]);
+    const older = tradesOf(table(["side"], { side: ["long"] }));
+    expect(older[0]?.stopLoss).toBeNaN();
+  });
+
   it("formats percentages with two decimals as the seed expects", () => {
     expect(formatPercent(-1.234)).toBe("-1.23%");
     expect(formatPercent(12)).toBe("12.00%");

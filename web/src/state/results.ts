@@ -11,6 +11,8 @@ export interface Trade {
   exitPrice: number;
   pnl: number;
   returnPct: number;
+  stopLoss: number; // the level attached at entry; NaN without one
+  takeProfit: number;
 }
 
 export interface EquityPoint {
@@ -46,6 +48,9 @@ export function tradesOf(table: RunTable): Trade[] {
   const exitPrice = numbers(table, "exit_price");
   const pnl = numbers(table, "pnl");
   const returnPct = numbers(table, "return_pct");
+  // runs saved before the trade list carried exit levels have no such columns
+  const stopLoss = numbers(table, "stop_loss");
+  const takeProfit = numbers(table, "take_profit");
   return side.map((value, i) => ({
     side: value === "short" ? "short" : "long",
     units: units[i] ?? NaN,
@@ -55,6 +60,8 @@ export function tradesOf(table: RunTable): Trade[] {
     exitPrice: exitPrice[i] ?? NaN,
     pnl: pnl[i] ?? NaN,
     returnPct: returnPct[i] ?? NaN,
+    stopLoss: stopLoss[i] ?? NaN,
+    takeProfit: takeProfit[i] ?? NaN,
   }));
 }
 
