@@ -1,0 +1,267 @@
+"""Trials on a Dask distributed cluster: an existing one (``tcp://host:8786``) or a local one.
+
+The sweep's payload reaches every worker **once**: it is scattered to all workers (broadcast)
+when the session opens, and each task refers to it by its future, so a task ships only its
+parameters and its key. A worker that joins later copies the payload from a peer the first time
+it runs a trial. Results stream back as they complete; the sweep driver saves each one as it
+arrives, so a worker dying mid-sweep loses nothing already computed — the scheduler runs the
+dead worker's trials again on the others.
+
+Every worker runs the same pure :func:`~backtestr.optimize.trial.run_trial`, so outcomes are
+identical bit for bit to the serial and local-pool executors'. Workers must be able to import
+the same version of ``backtestr`` as the driver (``pip install backtestr==<version>`` on each
+machine); the session checks this when it opens. See ``docs/cluster.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import dask.config
+import numpy as np
+from distributed import Client, Future, LocalCluster, as_completed
+from distributed.client import FutureCancelledError
+
+from backtestr.engine import EngineSettings, MarketData, SymbolFeed
+from backtestr.errors import ConfigError, StrategyError
+from backtestr.model import BarArrays, Timeframe, fx_instrument
+from backtestr.optimize.executors import (
+    Executor,
+    ExecutorError,
+    ExecutorSession,
+    Task,
+    default_workers,
+)
+from backtestr.optimize.trial import SweepPayload, TrialOutcome, run_trial
+from backtestr.strategy.backtest import Backtest
+from backtestr.strategy.backtest import _version as backtestr_version
+from backtestr.strategy.params import ParamValue
+
+__all__ = ["CONNECT_TIMEOUT_S", "WORKERS_TIMEOUT_S", "DaskExecutor"]
+
+# How long to try reaching a scheduler before saying it is unreachable, and how long to wait
+# for the workers a sweep asked for to join it.
+CONNECT_TIMEOUT_S = 5.0
+WORKERS_TIMEOUT_S = 30.0
+
+_START_HELP = (
+    "start one with `dask scheduler` (default port 8786) and workers with "
+    "`dask worker tcp://HOST:8786 --nthreads 1`, or drop --cluster and use --workers N for a "
+    "cluster on this machine (docs/cluster.md)"
+)
+
+
+class DaskExecutor(Executor):
+    """Trials on a Dask distributed cluster.
+
+    ``cluster`` is the address of a running scheduler (``tcp://host:8786``); ``workers`` is then
+    how many workers to wait for before starting (default 1). Without ``cluster``, a
+    :class:`distributed.LocalCluster` of ``workers`` single-threaded worker *processes* (default:
+    one per core) is started for the sweep and closed after it — processes, because a trial
+    holds the GIL. A trial that raises anything but a :class:`StrategyError` is retried up to
+    ``retries`` times; on a local cluster, a trial whose worker died is rerun up to ``retries``
+    more times (on an existing cluster the scheduler's ``allowed-failures`` setting decides).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self, cluster: str | None = None, workers: int | None = None, retries: int = 2
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {workers}.")
+        if retries < 0:
+            raise ConfigError(f"retries must be 0 or more, got {retries}.")
+        if cluster is not None and not cluster.strip():
+            raise ConfigError("--cluster is empty: give the scheduler's address, tcp://HOST:8786.")
+        self.cluster = cluster.strip() if cluster else None
+        self.workers = workers
+        self.retries = retries
+        self._slots: int | None = None
+
+    @property
+    def slots(self) -> int:
+        """Trials running at once: the workers' threads once a session has opened, else the
+        number of workers asked for (a local cluster defaults to one per core)."""
+        if self._slots is not None:
+            return self._slots
+        if self.cluster is None:
+            return self.workers or default_workers()
+        return self.workers or 1
+
+    def open(self, payload: SweepPayload) -> ExecutorSession:
+        client, cluster = self._connect()
+        try:
+            _check_workers(client, self.cluster)
+            # hash=False: the key is random, so two sweeps never share (or free) each other's data
+            handle = client.scatter(payload, broadcast=True, hash=False)
+            self._slots = max(1, sum(client.nthreads().values()))
+        except BaseException:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            raise
+        return _DaskSession(client, cluster, handle, self.retries)
+
+    def _connect(self) -> tuple[Client, LocalCluster | None]:
+        if self.cluster is None:
+            count = self.workers or default_workers()
+            # the scheduler runs in this process and reads its settings when it starts
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+                cluster = LocalCluster(
+                    n_workers=count,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    # no dashboard; the scheduler's small HTTP server (health, metrics) on any
+                    # free port, so sweeps never fight over 8787
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                )
+            try:
+                return Client(cluster, set_as_default=False), cluster
+            except BaseException:
+                cluster.close()
+                raise
+        address = self.cluster
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(
+                f"--cluster {address!r} is not a scheduler address ({error}): use "
+                "tcp://HOST:8786."
+            ) from None
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(
+                f"Could not reach a Dask scheduler at {address} within {CONNECT_TIMEOUT_S:g} s "
+                f"({error}). Is it running and is the port open? To {_START_HELP}."
+            ) from None
+        try:
+            wanted = self.workers or 1
+            client.wait_for_workers(wanted, timeout=WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            have = len(client.nthreads())
+            client.close()
+            raise ExecutorError(
+                f"The Dask scheduler at {address} has {have} worker(s), {wanted} needed, after "
+                f"{WORKERS_TIMEOUT_S:g} s: start workers with `dask worker {address} --nthreads 1`."
+            ) from None
+        return client, None
+
+
+def _worker_ready() -> str:
+    """Run on every worker when a session opens: import the engine and load its compiled
+    kernels (a tiny run), so the first trial does not pay for it; return backtestr's version."""
+    steps = np.arange(64)
+    close = 1.1 + 0.001 * np.sin(steps / 3.0)  # crosses its average: orders are filled
+    ts = np.int64(1_577_836_800 * 10**9) + steps.astype(np.int64) * 60 * 10**9
+    bars = BarArrays.from_ohlc(ts, close, close + 2e-4, close - 2e-4, close, np.ones(len(steps)))
+    market = MarketData(
+        Timeframe.parse("M1"), {"EURUSD": SymbolFeed(fx_instrument("EURUSD"), bars)}
+    )
+    Backtest(_WARM_STRATEGY, market, EngineSettings(cash=10_000.0)).run()
+    return backtestr_version()
+
+
+_WARM_STRATEGY = """\
+def handle_data(context, data):
+    history = data.history(context.symbol, "close", 5)
+    if history.mean() < data.current(context.symbol, "close"):
+        order_target_percent(context.symbol, 1.0)
+    else:
+        order_target_percent(context.symbol, 0.0)
+"""
+
+
+def _check_workers(client: Client, address: str | None) -> None:
+    """Every worker imports the driver's backtestr version (and is warmed up)."""
+    where = address or "the local cluster"
+    try:
+        versions: dict[str, str] = client.run(_worker_ready)
+    except (ImportError, AttributeError) as error:
+        raise ExecutorError(
+            f"Workers of {where} cannot run backtestr ({error}): install it on every worker "
+            f"machine, `pip install backtestr=={backtestr_version()}`."
+        ) from None
+    mine = backtestr_version()
+    wrong = {worker: version for worker, version in versions.items() if version != mine}
+    if wrong:
+        shown = ", ".join(f"{worker} has {version}" for worker, version in sorted(wrong.items()))
+        raise ExecutorError(
+            f"Workers of {where} run another backtestr version than this one ({mine}): {shown}. "
+            f"Install the same version everywhere: `pip install backtestr=={mine}`."
+        )
+
+
+def _run_task(
+    payload: SweepPayload, params: Mapping[str, ParamValue], key: str
+) -> TrialOutcome | StrategyError:
+    """One trial on a worker. A strategy failure comes back as a value, not raised: it is
+    deterministic, so Dask must not retry it."""
+    try:
+        return run_trial(payload, params, key)
+    except StrategyError as error:
+        return error
+
+
+class _DaskSession(ExecutorSession):
+    def __init__(
+        self, client: Client, cluster: LocalCluster | None, payload: Future[Any], retries: int
+    ) -> None:
+        self._client = client
+        self._cluster = cluster
+        self._payload = payload
+        self._retries = retries
+        # task keys must be unique on a shared scheduler: another sweep may run the same trial
+        self._prefix = f"backtestr-trial-{uuid.uuid4().hex[:8]}"
+        self._counter = itertools.count()
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+        futures: dict[Future[Any], str] = {}
+        for key, params in tasks:
+            future = self._client.submit(
+                _run_task,
+                self._payload,
+                params,
+                key,
+                key=f"{self._prefix}-{key[:16]}-{next(self._counter)}",
+                retries=self._retries,
+                pure=False,
+            )
+            futures[future] = key
+        try:
+            for future in as_completed(futures, loop=self._client.loop, raise_errors=False):
+                key = futures.pop(future)
+                try:
+                    value = future.result()
+                except FutureCancelledError:
+                    raise ExecutorError(
+                        f"Trial {key[:12]} was cancelled by the cluster (its scheduler or the "
+                        "workers holding the sweep's data went away); the results finished so "
+                        "far are kept — run the sweep again to finish it."
+                    ) from None
+                except Exception as error:
+                    raise ExecutorError(
+                        f"Trial {key[:12]} failed on the cluster after {self._retries} "
+                        f"retries: {type(error).__name__}: {error}. The results finished so far "
+                        "are kept — run the sweep again to finish it."
+                    ) from error
+                finally:
+                    future.release()
+                if isinstance(value, StrategyError):
+                    raise value
+                yield value
+        finally:
+            if futures:
+                self._client.cancel(list(futures), force=True)
+
+    def close(self) -> None:
+        if self._client.status != "closed":
+            self._payload.release()
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
