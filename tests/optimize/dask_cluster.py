@@ -59,7 +59,8 @@ def real_cluster(folder: Path, workers: int = 2) -> Iterator[RealCluster]:
     lets the workers import the test helpers as well as ``backtestr``.
     """
     cli = dask_cli()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    paths = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     scheduler_file = folder / "scheduler.json"
     processes: list[subprocess.Popen[bytes]] = []
 
@@ -82,13 +83,10 @@ def real_cluster(folder: Path, workers: int = 2) -> Iterator[RealCluster]:
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
         cluster = RealCluster(address)
+        worker_args = ["--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]
         for index in range(workers):
-            cluster.workers.append(
-                start(
-                    f"worker{index}", "worker", address, "--nthreads", "1", "--no-nanny",
-                    "--no-dashboard", "--host", "127.0.0.1", "--name", f"worker{index}",
-                )  # fmt: skip
-            )
+            name = f"worker{index}"
+            cluster.workers.append(start(name, "worker", address, *worker_args, "--name", name))
         with cluster.client() as client:
             client.wait_for_workers(workers, timeout=START_TIMEOUT_S)
         yield cluster

@@ -15,15 +15,19 @@ machine); the session checks this when it opens. See ``docs/cluster.md``.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dask.config
 import numpy as np
 from distributed import Client, Future, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
+from distributed.comm.core import connect
+from distributed.security import Security
 
 from backtestr.engine import EngineSettings, MarketData, SymbolFeed
 from backtestr.errors import ConfigError, StrategyError
@@ -48,7 +52,7 @@ CONNECT_TIMEOUT_S = 5.0
 WORKERS_TIMEOUT_S = 30.0
 
 _START_HELP = (
-    "start one with `dask scheduler` (default port 8786) and workers with "
+    "Start one with `dask scheduler` (default port 8786) and workers with "
     "`dask worker tcp://HOST:8786 --nthreads 1`, or drop --cluster and use --workers N for a "
     "cluster on this machine (docs/cluster.md)"
 )
@@ -127,18 +131,8 @@ class DaskExecutor(Executor):
                 cluster.close()
                 raise
         address = self.cluster
-        try:
-            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (ValueError, TypeError) as error:
-            raise ConfigError(
-                f"--cluster {address!r} is not a scheduler address ({error}): use "
-                "tcp://HOST:8786."
-            ) from None
-        except (OSError, TimeoutError) as error:
-            raise ExecutorError(
-                f"Could not reach a Dask scheduler at {address} within {CONNECT_TIMEOUT_S:g} s "
-                f"({error}). Is it running and is the port open? To {_START_HELP}."
-            ) from None
+        _probe(address)
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         try:
             wanted = self.workers or 1
             client.wait_for_workers(wanted, timeout=WORKERS_TIMEOUT_S)
@@ -150,6 +144,33 @@ class DaskExecutor(Executor):
                 f"{WORKERS_TIMEOUT_S:g} s: start workers with `dask worker {address} --nthreads 1`."
             ) from None
         return client, None
+
+
+def _probe(address: str) -> None:
+    """Fail fast and clearly when no scheduler answers at ``address``.
+
+    Checked with a bare connection rather than by constructing a ``Client``: a client that
+    failed to connect still tries to close itself when collected, which blocks for seconds.
+    """
+
+    async def attempt() -> None:
+        arguments = Security().get_connection_args("client")  # TLS settings from dask config
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S, **arguments)
+        await comm.close()
+
+    # a thread of its own: the caller may already run an event loop (a notebook)
+    with ThreadPoolExecutor(1) as thread:
+        try:
+            thread.submit(asyncio.run, attempt()).result()
+        except (ValueError, TypeError) as error:
+            raise ConfigError(
+                f"--cluster {address!r} is not a scheduler address ({error}): use tcp://HOST:8786."
+            ) from None
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(
+                f"Could not reach a Dask scheduler at {address} within {CONNECT_TIMEOUT_S:g} s "
+                f"({error}). Is it running, and is the port open? {_START_HELP}."
+            ) from None
 
 
 def _worker_ready() -> str:
