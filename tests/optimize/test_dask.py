@@ -75,7 +75,7 @@ def test_strategy_error_cancels_the_rest_and_keeps_the_users_line(cluster: RealC
 
 def test_worker_killed_mid_sweep_loses_nothing(tmp_path: Path) -> None:
     payload = ma_payload(n=40_000)
-    space = ParamSpace.parse(["fast=4:15:1", "slow=30:40:10"])  # 24 trials
+    space = ParamSpace.parse(["fast=4:9:1", "slow=30:40:10"])  # 12 trials
     serial = run_sweep(payload, space, executor=SerialExecutor())
     with real_cluster(tmp_path, workers=2) as running, running.client() as client:
         victim = worker_pid(client, sorted(client.nthreads())[0])
@@ -92,9 +92,9 @@ def test_worker_killed_mid_sweep_loses_nothing(tmp_path: Path) -> None:
             payload, space, executor=DaskExecutor(cluster=running.address), on_result=save
         )
         survivors = client.nthreads()
-    assert running.workers[0].poll() is not None or running.workers[1].poll() is not None
+    assert [w.poll() is not None for w in running.workers if w.pid == victim] == [True]
     assert len(survivors) == 1
-    assert len(saved) == 24
+    assert len(saved) == 12
     assert {o.key for o in saved_before_kill} <= {o.key for o in result.outcomes}
     assert identical(list(result.outcomes), serial.outcomes)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +45,7 @@ from backtestr.strategy.backtest import Backtest
 from backtestr.strategy.backtest import _version as backtestr_version
 from backtestr.strategy.params import ParamValue
 
-__all__ = ["CONNECT_TIMEOUT_S", "WORKERS_TIMEOUT_S", "DaskExecutor"]
+__all__ = ["CONNECT_TIMEOUT_S", "WORKERS_TIMEOUT_S", "DaskExecutor", "DaskSession"]
 
 # How long to try reaching a scheduler before saying it is unreachable, and how long to wait
 # for the workers a sweep asked for to join it.
@@ -96,7 +97,7 @@ class DaskExecutor(Executor):
             return self.workers or default_workers()
         return self.workers or 1
 
-    def open(self, payload: SweepPayload) -> ExecutorSession:
+    def open(self, payload: SweepPayload) -> DaskSession:
         client, cluster = self._connect()
         try:
             _check_workers(client, self.cluster)
@@ -108,7 +109,7 @@ class DaskExecutor(Executor):
             if cluster is not None:
                 cluster.close()
             raise
-        return _DaskSession(client, cluster, handle, self.retries)
+        return DaskSession(client, cluster, handle, self.retries)
 
     def _connect(self) -> tuple[Client, LocalCluster | None]:
         if self.cluster is None:
@@ -124,6 +125,8 @@ class DaskExecutor(Executor):
                     # free port, so sweeps never fight over 8787
                     dashboard_address=None,
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    # a cluster of our own is an implementation detail: only its errors show
+                    silence_logs=logging.ERROR,
                 )
             try:
                 return Client(cluster, set_as_default=False), cluster
@@ -228,7 +231,10 @@ def _run_task(
         return error
 
 
-class _DaskSession(ExecutorSession):
+class DaskSession(ExecutorSession):
+    """A sweep's payload on a Dask cluster; :attr:`client` is there for diagnostics (the task
+    stream, the dashboard link)."""
+
     def __init__(
         self, client: Client, cluster: LocalCluster | None, payload: Future[Any], retries: int
     ) -> None:
@@ -239,6 +245,10 @@ class _DaskSession(ExecutorSession):
         # task keys must be unique on a shared scheduler: another sweep may run the same trial
         self._prefix = f"backtestr-trial-{uuid.uuid4().hex[:8]}"
         self._counter = itertools.count()
+
+    @property
+    def client(self) -> Client:
+        return self._client
 
     def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
         futures: dict[Future[Any], str] = {}
