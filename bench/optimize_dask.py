@@ -24,6 +24,7 @@ Usage: ``./dev bench optimize_dask [--bars 200000] [--workers 2]``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from collections import defaultdict
 from typing import Any
@@ -65,7 +66,9 @@ def sweep_payload(n: int) -> SweepPayload:
     )
 
 
-def overheads(stream: list[dict[str, Any]], wall: float, workers: int) -> tuple[float, float, float]:
+def overheads(
+    stream: list[dict[str, Any]], wall: float, workers: int
+) -> tuple[float, float, float]:
     """(share of slot time not inside a trial, mean trial seconds, mean gap between trials)."""
     computes: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for record in stream:
@@ -76,7 +79,7 @@ def overheads(stream: list[dict[str, Any]], wall: float, workers: int) -> tuple[
     gaps = []
     for runs in computes.values():
         runs.sort()
-        gaps += [b[0] - a[1] for a, b in zip(runs, runs[1:], strict=False)]
+        gaps += [b[0] - a[1] for a, b in itertools.pairwise(runs)]
     share = 1.0 - sum(spans) / (wall * workers)
     return share, float(np.mean(spans)), float(np.mean(gaps)) if gaps else 0.0
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,16 @@ def dask_cli() -> str:
 @dataclass
 class RealCluster:
     address: str
+    start: Callable[..., subprocess.Popen[bytes]]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def add_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more ``dask worker --nthreads 1 --no-nanny`` (it joins in the background)."""
+        name = f"worker{len(self.workers)}"
+        args = ["--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]
+        process = self.start(name, "worker", self.address, *args, "--name", name)
+        self.workers.append(process)
+        return process
 
     def client(self) -> Client:
         return Client(self.address, timeout=30, set_as_default=False)
@@ -82,11 +91,9 @@ def real_cluster(folder: Path, workers: int = 2) -> Iterator[RealCluster]:
                 raise RuntimeError((folder / "scheduler.log").read_text())
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
-        cluster = RealCluster(address)
-        worker_args = ["--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]
-        for index in range(workers):
-            name = f"worker{index}"
-            cluster.workers.append(start(name, "worker", address, *worker_args, "--name", name))
+        cluster = RealCluster(address, start)
+        for _ in range(workers):
+            cluster.add_worker()
         with cluster.client() as client:
             client.wait_for_workers(workers, timeout=START_TIMEOUT_S)
         yield cluster

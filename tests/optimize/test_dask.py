@@ -136,3 +136,25 @@ def test_bad_settings_are_config_errors(kwargs: dict[str, object], message: str)
 def test_malformed_address_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="nonsense"):
         run_sweep(ma_payload(), SPACE, executor=DaskExecutor(cluster="nonsense://x:1"))
+
+
+def test_data_lost_with_every_worker_is_sent_again_to_new_workers(tmp_path: Path) -> None:
+    payload = ma_payload(n=40_000)
+    space = ParamSpace.parse(["fast=4:9:1", "slow=30:40:10"])  # 12 trials
+    serial = run_sweep(payload, space, executor=SerialExecutor())
+    with real_cluster(tmp_path, workers=1) as running:
+        only = running.workers[0]
+        saved: list[TrialOutcome] = []
+
+        def save(outcome: TrialOutcome) -> None:
+            saved.append(outcome)
+            if len(saved) == 2:  # the only copy of the data dies with its worker
+                only.kill()
+                running.add_worker()
+
+        result = run_sweep(
+            payload, space, executor=DaskExecutor(cluster=running.address), on_result=save
+        )
+    assert only.poll() is not None
+    assert len(saved) == 12
+    assert identical(list(result.outcomes), serial.outcomes)

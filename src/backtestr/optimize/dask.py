@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -101,15 +101,14 @@ class DaskExecutor(Executor):
         client, cluster = self._connect()
         try:
             _check_workers(client, self.cluster)
-            # hash=False: the key is random, so two sweeps never share (or free) each other's data
-            handle = client.scatter(payload, broadcast=True, hash=False)
+            session = DaskSession(client, cluster, payload, self.retries)
             self._slots = max(1, sum(client.nthreads().values()))
         except BaseException:
             client.close()
             if cluster is not None:
                 cluster.close()
             raise
-        return DaskSession(client, cluster, handle, self.retries)
+        return session
 
     def _connect(self) -> tuple[Client, LocalCluster | None]:
         if self.cluster is None:
@@ -236,7 +235,7 @@ class DaskSession(ExecutorSession):
     stream, the dashboard link)."""
 
     def __init__(
-        self, client: Client, cluster: LocalCluster | None, payload: Future[Any], retries: int
+        self, client: Client, cluster: LocalCluster | None, payload: SweepPayload, retries: int
     ) -> None:
         self._client = client
         self._cluster = cluster
@@ -245,17 +244,55 @@ class DaskSession(ExecutorSession):
         # task keys must be unique on a shared scheduler: another sweep may run the same trial
         self._prefix = f"backtestr-trial-{uuid.uuid4().hex[:8]}"
         self._counter = itertools.count()
+        self._handle = self._scatter()
 
     @property
     def client(self) -> Client:
         return self._client
 
+    def _scatter(self) -> Future[Any]:
+        """Put the payload on every worker, once (``hash=False``: a key of its own, so two
+        sweeps never share or free each other's data)."""
+        handle: Future[Any] = self._client.scatter(self._payload, broadcast=True, hash=False)
+        return handle
+
     def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+        pending = dict(tasks)  # not yet yielded
+        losses = 0
+        while pending:
+            lost = yield from self._run_once(pending)
+            if not lost:
+                return
+            # every worker holding the payload died: put it on the workers there are now and
+            # run the trials not yet finished again
+            losses += 1
+            if losses > self._retries:
+                raise ExecutorError(
+                    f"The sweep's data was lost {losses} times (every worker holding it died); "
+                    f"{len(pending)} trials did not finish. The results finished so far are "
+                    "kept — run the sweep again to finish it."
+                )
+            self._handle.release()
+            try:
+                self._client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+            except TimeoutError:
+                raise ExecutorError(
+                    f"The cluster has no workers left; {len(pending)} trials did not finish. "
+                    "Start workers, then run the sweep again: the results finished so far are "
+                    "kept."
+                ) from None
+            self._handle = self._scatter()
+
+    def _run_once(
+        self, pending: dict[str, Mapping[str, ParamValue]]
+    ) -> Generator[TrialOutcome, None, bool]:
+        """Submit every pending trial; yield outcomes as they complete, removing them from
+        ``pending``. Returns True when the payload was lost (the rest must run again)."""
         futures: dict[Future[Any], str] = {}
-        for key, params in tasks:
+        for key, params in pending.items():
             future = self._client.submit(
                 _run_task,
-                self._payload,
+                self._handle,
                 params,
                 key,
                 key=f"{self._prefix}-{key[:16]}-{next(self._counter)}",
@@ -269,11 +306,12 @@ class DaskSession(ExecutorSession):
                 try:
                     value = future.result()
                 except FutureCancelledError:
-                    raise ExecutorError(
-                        f"Trial {key[:12]} was cancelled by the cluster (its scheduler or the "
-                        "workers holding the sweep's data went away); the results finished so "
-                        "far are kept — run the sweep again to finish it."
-                    ) from None
+                    if self._handle.status == "finished":  # cancelled by someone else
+                        raise ExecutorError(
+                            f"Trial {key[:12]} was cancelled on the cluster; the results "
+                            "finished so far are kept — run the sweep again to finish it."
+                        ) from None
+                    return True
                 except Exception as error:
                     raise ExecutorError(
                         f"Trial {key[:12]} failed on the cluster after {self._retries} "
@@ -284,14 +322,16 @@ class DaskSession(ExecutorSession):
                     future.release()
                 if isinstance(value, StrategyError):
                     raise value
+                del pending[key]
                 yield value
+            return False
         finally:
             if futures:
                 self._client.cancel(list(futures), force=True)
 
     def close(self) -> None:
         if self._client.status != "closed":
-            self._payload.release()
+            self._handle.release()
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
