@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -32,8 +32,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCluster]:
         yield running
 
 
-def identical(a: list[TrialOutcome] | tuple[TrialOutcome, ...], b: object) -> bool:
-    return all(x.identical_to(y) for x, y in zip(a, b, strict=True))  # type: ignore[call-overload]
+def identical(a: Sequence[TrialOutcome], b: Sequence[TrialOutcome]) -> bool:
+    return all(x.identical_to(y) for x, y in zip(a, b, strict=True))
 
 
 def test_cluster_sweep_is_bit_identical_to_serial(cluster: RealCluster) -> None:
@@ -41,7 +41,7 @@ def test_cluster_sweep_is_bit_identical_to_serial(cluster: RealCluster) -> None:
     serial = run_sweep(payload, SPACE, executor=SerialExecutor())
     remote = run_sweep(payload, SPACE, executor=DaskExecutor(cluster=cluster.address))
     assert [o.key for o in remote.outcomes] == [o.key for o in serial.outcomes]
-    assert identical(list(remote.outcomes), serial.outcomes)
+    assert identical(remote.outcomes, serial.outcomes)
 
 
 def test_payload_is_unpickled_once_per_worker_not_per_task(cluster: RealCluster) -> None:
@@ -73,10 +73,20 @@ def test_strategy_error_cancels_the_rest_and_keeps_the_users_line(cluster: RealC
     assert len(seen) < 6
 
 
-def test_worker_killed_mid_sweep_loses_nothing(tmp_path: Path) -> None:
-    payload = ma_payload(n=40_000)
-    space = ParamSpace.parse(["fast=4:9:1", "slow=30:40:10"])  # 12 trials
-    serial = run_sweep(payload, space, executor=SerialExecutor())
+# long enough trials that a worker can be killed while the sweep is running
+LONG_PAYLOAD = ma_payload(n=40_000)
+LONG_SPACE = ParamSpace.parse(["fast=4:9:1", "slow=30:40:10"])  # 12 trials
+
+
+@pytest.fixture(scope="module")
+def long_serial() -> list[TrialOutcome]:
+    return list(run_sweep(LONG_PAYLOAD, LONG_SPACE, executor=SerialExecutor()).outcomes)
+
+
+def test_worker_killed_mid_sweep_loses_nothing(
+    tmp_path: Path, long_serial: list[TrialOutcome]
+) -> None:
+    payload, space = LONG_PAYLOAD, LONG_SPACE
     with real_cluster(tmp_path, workers=2) as running, running.client() as client:
         victim = worker_pid(client, sorted(client.nthreads())[0])
         saved: list[TrialOutcome] = []
@@ -96,7 +106,7 @@ def test_worker_killed_mid_sweep_loses_nothing(tmp_path: Path) -> None:
     assert len(survivors) == 1
     assert len(saved) == 12
     assert {o.key for o in saved_before_kill} <= {o.key for o in result.outcomes}
-    assert identical(list(result.outcomes), serial.outcomes)
+    assert identical(result.outcomes, long_serial)
 
 
 def test_local_cluster_is_bit_identical_to_serial() -> None:
@@ -105,7 +115,7 @@ def test_local_cluster_is_bit_identical_to_serial() -> None:
     assert executor.slots == 2
     local = run_sweep(payload, SPACE, executor=executor)
     serial = run_sweep(payload, SPACE, executor=SerialExecutor())
-    assert identical(list(local.outcomes), serial.outcomes)
+    assert identical(local.outcomes, serial.outcomes)
 
 
 def free_port() -> int:
@@ -138,10 +148,10 @@ def test_malformed_address_is_a_config_error() -> None:
         run_sweep(ma_payload(), SPACE, executor=DaskExecutor(cluster="nonsense://x:1"))
 
 
-def test_data_lost_with_every_worker_is_sent_again_to_new_workers(tmp_path: Path) -> None:
-    payload = ma_payload(n=40_000)
-    space = ParamSpace.parse(["fast=4:9:1", "slow=30:40:10"])  # 12 trials
-    serial = run_sweep(payload, space, executor=SerialExecutor())
+def test_data_lost_with_every_worker_is_sent_again_to_new_workers(
+    tmp_path: Path, long_serial: list[TrialOutcome]
+) -> None:
+    payload, space = LONG_PAYLOAD, LONG_SPACE
     with real_cluster(tmp_path, workers=1) as running:
         only = running.workers[0]
         saved: list[TrialOutcome] = []
@@ -157,4 +167,4 @@ def test_data_lost_with_every_worker_is_sent_again_to_new_workers(tmp_path: Path
         )
     assert only.poll() is not None
     assert len(saved) == 12
-    assert identical(list(result.outcomes), serial.outcomes)
+    assert identical(result.outcomes, long_serial)
