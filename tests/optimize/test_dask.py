@@ -14,6 +14,7 @@ import pytest
 
 from backtestr.errors import ConfigError, StrategyError
 from backtestr.optimize import ParamSpace, SerialExecutor, SweepPayload, TrialOutcome, run_sweep
+from backtestr.optimize import dask as dask_executor
 from backtestr.optimize.dask import DaskExecutor
 from backtestr.optimize.executors import ExecutorError
 from backtestr.strategy.loader import load_strategy
@@ -168,3 +169,18 @@ def test_data_lost_with_every_worker_is_sent_again_to_new_workers(
     assert only.poll() is not None
     assert len(saved) == 12
     assert identical(result.outcomes, long_serial)
+
+
+def test_slots_are_the_clusters_threads_once_open(cluster: RealCluster) -> None:
+    executor = DaskExecutor(cluster=cluster.address)
+    assert executor.slots == 1  # unknown before connecting: at least one
+    with executor.open(ma_payload(n=500)):
+        assert executor.slots == 2
+
+
+def test_waiting_for_more_workers_than_join_is_a_clear_error(
+    cluster: RealCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dask_executor, "WORKERS_TIMEOUT_S", 1.0)  # not the default 30 s
+    with pytest.raises(ExecutorError, match=r"has 2 worker\(s\), 3 needed.*dask worker"):
+        DaskExecutor(cluster=cluster.address, workers=3).open(ma_payload(n=500))
