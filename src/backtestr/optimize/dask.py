@@ -108,7 +108,7 @@ class DaskExecutor(Executor):
         except BaseException:
             client.close()
             if cluster is not None:
-                cluster.close()
+                _close_local_cluster(cluster)
             raise
         return session
 
@@ -119,7 +119,7 @@ class DaskExecutor(Executor):
             try:
                 return Client(cluster, set_as_default=False), cluster
             except BaseException:
-                cluster.close()
+                _close_local_cluster(cluster)
                 raise
         address = self.cluster
         _probe(address)
@@ -178,6 +178,11 @@ def _start_local_cluster(workers: int, retries: int) -> LocalCluster:
             # a cluster of our own is an implementation detail: only its errors show
             silence_logs=logging.ERROR,
         )
+
+
+def _close_local_cluster(cluster: LocalCluster) -> None:
+    with _environ_kept():  # a nanny restarting a worker meanwhile writes it again
+        cluster.close()
 
 
 def _probe(address: str) -> None:
@@ -366,6 +371,5 @@ class DaskSession(ExecutorSession):
             self._handle.release()
             self._client.close()
         if self._cluster is not None:
-            with _environ_kept():
-                self._cluster.close()
+            _close_local_cluster(self._cluster)
             self._cluster = None
