@@ -150,9 +150,11 @@ def test_malformed_address_is_a_config_error() -> None:
 
 
 def test_data_lost_with_every_worker_is_sent_again_to_new_workers(
-    tmp_path: Path, long_serial: list[TrialOutcome]
+    tmp_path: Path, long_serial: list[TrialOutcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     payload, space = LONG_PAYLOAD, LONG_SPACE
+    # the replacement worker must start meanwhile: slow on a busy test machine
+    monkeypatch.setattr(dask_executor, "WORKERS_TIMEOUT_S", 180.0)
     with real_cluster(tmp_path, workers=1) as running:
         only = running.workers[0]
         saved: list[TrialOutcome] = []
