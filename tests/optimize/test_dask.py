@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from backtestr.errors import ConfigError, StrategyError
-from backtestr.optimize import ParamSpace, SerialExecutor, SweepPayload, TrialOutcome, run_sweep
+from backtestr.optimize import (
+    ParamSpace,
+    SerialExecutor,
+    SweepPayload,
+    TrialOutcome,
+    run_sweep,
+    run_walk_forward,
+)
 from backtestr.optimize import dask as dask_executor
 from backtestr.optimize.dask import DaskExecutor
 from backtestr.optimize.executors import ExecutorError
@@ -21,6 +28,7 @@ from backtestr.strategy.loader import load_strategy
 from tests.optimize.dask_cluster import RealCluster, real_cluster, worker_pid
 from tests.optimize.dask_payloads import CountingPayload, times_unpickled
 from tests.optimize.optimize_builders import ma_payload
+from tests.optimize.walkforward_builders import hourly_payload
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -186,3 +194,19 @@ def test_waiting_for_more_workers_than_join_is_a_clear_error(
     monkeypatch.setattr(dask_executor, "WORKERS_TIMEOUT_S", 1.0)  # not the default 30 s
     with pytest.raises(ExecutorError, match=r"has 2 worker\(s\), 3 needed.*dask worker"):
         DaskExecutor(cluster=cluster.address, workers=3).open(ma_payload(n=500))
+
+
+def test_walk_forward_ships_the_data_once_for_every_window(cluster: RealCluster) -> None:
+    serial = run_walk_forward(hourly_payload(15), SPACE, "train=6M,test=3M")
+    payload = CountingPayload.of(hourly_payload(15))
+    with cluster.client() as client:
+        before: dict[str, int] = client.run(times_unpickled)
+        remote = run_walk_forward(
+            payload, SPACE, "train=6M,test=3M", executor=DaskExecutor(cluster=cluster.address)
+        )
+        after: dict[str, int] = client.run(times_unpickled)
+    assert len(remote.runs) == len(serial.runs) >= 3
+    assert {worker: after[worker] - before[worker] for worker in after} == dict.fromkeys(after, 1)
+    for a, b in zip(serial.runs, remote.runs, strict=True):
+        assert identical(a.sweep.outcomes, b.sweep.outcomes)
+    assert remote.equity.equals(serial.equity)

@@ -257,12 +257,16 @@ def _check_workers(client: Client, address: str | None) -> None:
 
 
 def _run_task(
-    payload: SweepPayload, params: Mapping[str, ParamValue], key: str
+    payload: SweepPayload,
+    params: Mapping[str, ParamValue],
+    key: str,
+    window: tuple[int, int] | None = None,
 ) -> TrialOutcome | StrategyError:
-    """One trial on a worker. A strategy failure comes back as a value, not raised: it is
-    deterministic, so Dask must not retry it."""
+    """One trial on a worker, on ``window`` of the payload if given (cut here, in the worker:
+    the whole payload was shipped once). A strategy failure comes back as a value, not raised:
+    it is deterministic, so Dask must not retry it."""
     try:
-        return run_trial(payload, params, key)
+        return run_trial(payload if window is None else payload.in_window(*window), params, key)
     except StrategyError as error:
         return error
 
@@ -293,11 +297,13 @@ class DaskSession(ExecutorSession):
         handle: Future[Any] = self._client.scatter(self._payload, broadcast=True, hash=False)
         return handle
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[TrialOutcome]:
+    def run(
+        self, tasks: Sequence[Task], window: tuple[int, int] | None = None
+    ) -> Iterator[TrialOutcome]:
         pending = dict(tasks)  # not yet yielded
         losses = 0
         while pending:
-            lost = yield from self._run_once(pending)
+            lost = yield from self._run_once(pending, window)
             if not lost:
                 return
             # every worker holding the payload died: put it on the workers there are now and
@@ -321,7 +327,7 @@ class DaskSession(ExecutorSession):
             self._handle = self._scatter()
 
     def _run_once(
-        self, pending: dict[str, Mapping[str, ParamValue]]
+        self, pending: dict[str, Mapping[str, ParamValue]], window: tuple[int, int] | None
     ) -> Generator[TrialOutcome, None, bool]:
         """Submit every pending trial; yield outcomes as they complete, removing them from
         ``pending``. Returns True when the payload was lost (the rest must run again)."""
@@ -332,6 +338,7 @@ class DaskSession(ExecutorSession):
                 self._handle,
                 params,
                 key,
+                window,
                 key=f"{self._prefix}-{key[:16]}-{next(self._counter)}",
                 retries=self._retries,
                 pure=False,
