@@ -149,6 +149,22 @@ def run_sweep(
     executor = executor or SerialExecutor()
     known = dict(done or {})
     data_hash = payload.data_hash
+    if search is SearchMethod.BAYES:
+        from backtestr.optimize.bayes import bayes_search  # imports Optuna: only when asked
+
+        found, reused = bayes_search(
+            payload,
+            space,
+            trials=trials,
+            seed=seed,
+            maximize=go_up,
+            executor=executor,
+            done=known,
+            data_hash=data_hash,
+            on_result=on_result,
+            progress=progress,
+        )
+        return SweepResult(found, payload.objective, go_up, reused)
     sets = plan(space, search, trials, seed)
     if not sets:
         raise ConfigError("No parameter set satisfies the constraints: loosen them.")
