@@ -24,6 +24,10 @@ from backtestr.model import (
 )
 from backtestr.strategy import Backtest, Strategy, market_from_bars, run
 
+# ``backtestr.optimize(...)`` is the sweep function; the package of the same name stays
+# importable as ``backtestr.optimize`` submodules (``from backtestr.optimize import …``).
+from backtestr.optimize.api import optimize  # isort: skip
+
 
 def open_store(home: str | Path | None = None) -> Store:
     """Open the data home (``home``, else ``BACKTESTR_HOME``, else the user data dir).
@@ -61,5 +65,6 @@ __all__ = [
     "fx_instrument",
     "market_from_bars",
     "open_store",
+    "optimize",
     "run",
 ]

@@ -99,7 +99,7 @@ def test_bayes_finds_a_good_set() -> None:
     space = ParamSpace.parse(["fast=2:20:2", "slow=25:60:5"])
     grid = run_sweep(payload, space)
     bayes = run_sweep(payload, space, method="bayes", trials=25, seed=0)
-    values = sorted((o.objective for o in grid.outcomes if not math.isnan(o.objective)))
+    values = sorted(o.objective for o in grid.outcomes if not math.isnan(o.objective))
     # better than the grid's median: the search is guided, not a coin toss
     assert bayes.best.objective >= values[len(values) // 2]
 

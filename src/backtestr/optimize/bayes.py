@@ -71,8 +71,8 @@ class _Dimension:
             return self.values[0]
         if self.ordered:
             return self.values[trial.suggest_int(self.name, 0, len(self.values) - 1)]
-        chosen: ParamValue = trial.suggest_categorical(self.name, self.values)
-        return chosen
+        # by position: the value comes from the range itself, with its exact type
+        return self.values[self.values.index(trial.suggest_categorical(self.name, self.values))]
 
 
 @contextlib.contextmanager

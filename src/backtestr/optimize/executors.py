@@ -13,6 +13,7 @@ identical bit for bit.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 from abc import ABC, abstractmethod
@@ -21,11 +22,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from backtestr.errors import BacktestrError
+from backtestr.errors import BacktestrError, ConfigError, did_you_mean
 from backtestr.optimize.trial import SweepPayload, TrialOutcome, run_trial
 from backtestr.strategy.params import ParamValue
 
-__all__ = ["Executor", "ExecutorSession", "LocalPoolExecutor", "SerialExecutor", "Task"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "ExecutorSession",
+    "LocalPoolExecutor",
+    "SerialExecutor",
+    "Task",
+    "make_executor",
+]
 
 Task = tuple[str, Mapping[str, ParamValue]]
 
@@ -119,7 +128,7 @@ class LocalPoolExecutor(Executor):
 
     def __init__(self, workers: int | None = None, retries: int = 2) -> None:
         if workers is not None and workers < 1:
-            raise ExecutorError(f"--workers must be at least 1, got {workers}.")
+            raise ConfigError(f"--workers must be at least 1, got {workers}.")
         self.workers = workers or default_workers()
         self.retries = retries
 
@@ -207,3 +216,51 @@ class _PoolSession(ExecutorSession):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+EXECUTORS = ("local", "serial", "dask")
+
+
+def make_executor(
+    name: str | Executor = "local", workers: int | None = None, cluster: str | None = None
+) -> Executor:
+    """The executor called ``name`` (``local``, ``serial`` or ``dask``), or ``name`` itself.
+
+    ``cluster`` (a scheduler address such as ``tcp://host:8786``) is for ``dask`` only;
+    ``workers`` is the pool size (``local``) or the size of a local Dask cluster.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown name, an option the executor does not take, or Dask not installed.
+    """
+    if isinstance(name, Executor):
+        return name
+    kind = name.strip().lower()
+    if kind not in EXECUTORS:
+        raise ConfigError(
+            f"Unknown executor '{name}': use {', '.join(EXECUTORS)}."
+            + did_you_mean(kind, EXECUTORS)
+        )
+    if cluster is not None and kind != "dask":
+        raise ConfigError(f"--cluster {cluster} needs --executor dask (got {kind}).")
+    if kind == "serial":
+        if workers not in (None, 1):
+            raise ConfigError(
+                f"The serial executor runs one trial at a time; drop --workers {workers}."
+            )
+        return SerialExecutor()
+    if kind == "local":
+        return LocalPoolExecutor(workers)
+    try:  # imported by name: Dask is optional and heavy
+        module = importlib.import_module("backtestr.optimize.dask")
+    except ModuleNotFoundError as error:
+        missing = error.name or "dask"
+        hint = (
+            "this BackTestr build has no Dask executor"
+            if missing == "backtestr.optimize.dask"
+            else f"the package '{missing}' is not installed (pip install 'dask[distributed]')"
+        )
+        raise ConfigError(f"Cannot use --executor dask: {hint}; use --executor local.") from error
+    made: Executor = module.DaskExecutor(cluster=cluster, workers=workers)
+    return made
