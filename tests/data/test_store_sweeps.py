@@ -38,7 +38,8 @@ def test_trial_results_read_back_bit_for_bit(tmp_path: Path) -> None:
     assert [r.key for r in records] == ["k1", "k2"]
     first = records[0]
     assert first.params == {"fast": 5, "mode": "a"}
-    assert first.objective == 1.5 and math.isnan(records[1].objective)
+    assert first.objective == 1.5
+    assert math.isnan(records[1].objective)
     assert math.isnan(first.stats["profit_factor"])
     assert first.daily_returns.tobytes() == _record("k1").daily_returns.tobytes()
     assert first.trade_pnls.tolist() == [3.25, -1.0]

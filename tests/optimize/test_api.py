@@ -50,7 +50,8 @@ def test_optimize_returns_ranked_frame_and_saves_sweep_and_best_run(
     with Store.open(own) as store:
         row, records = store.load_sweep(frame.attrs["sweep_id"])
         manifest, _ = store.load_run(frame.attrs["best_run_id"])
-    assert row.trials == 8 and {r.key for r in records} == set(frame["key"])
+    assert row.trials == 8
+    assert {r.key for r in records} == set(frame["key"])
     assert row.spec["space"]["params"] == ["fast=5,10,15,20", "slow=30,40"]
     best = frame.iloc[0]
     assert manifest["parameters"] == {"fast": best["fast"], "slow": best["slow"]}
@@ -66,7 +67,7 @@ def test_bad_inputs_fail_before_any_run(home: Path, strategy: Path) -> None:
     with pytest.raises(ConfigError, match="needs --executor dask"):
         backtestr.optimize(strategy, symbol="EURUSD", params=PARAMS, cluster="tcp://x:1",
                            home=home)  # fmt: skip
-    with pytest.raises(ConfigError, match="not a mapping|must be a mapping"):
+    with pytest.raises(ConfigError, match="must be a mapping"):
         backtestr.optimize(strategy, symbol="EURUSD", params="fast=1:2", home=home)
 
 
