@@ -8,10 +8,13 @@ from backtestr.report._bars import plot_bars
 from backtestr.report._html import render_html_report, write_html_report
 from backtestr.report._plots import plot_equity, save_figure
 from backtestr.report._saved import render_saved_run_report
+from backtestr.report._sweeps import plot_parameter_stability, plot_sweep_heatmap
 
 __all__ = [
     "plot_bars",
     "plot_equity",
+    "plot_parameter_stability",
+    "plot_sweep_heatmap",
     "render_html_report",
     "render_saved_run_report",
     "save_figure",
