@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from backtestr.cli import cli
+from backtestr.cli import EXIT_OTHER_ERROR, cli
 from backtestr.cli._account import account_options, account_settings
 from backtestr.cli._common import ProgressBars, console, open_store, parse_time
 from backtestr.engine import RunResult
@@ -157,7 +158,7 @@ def stats_table(stats: dict[str, Any], title: str) -> Table:
 
 @cli.group()
 def runs() -> None:
-    """Saved backtest runs: list, show, export."""
+    """Saved backtest runs: list, show, export, rerun."""
 
 
 @runs.command("list")
@@ -205,6 +206,26 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     trades = tables.get("trades")
     if trades is not None:
         console.print(f"{len(trades)} trades; tables: {', '.join(sorted(tables))}")
+
+
+@runs.command("rerun")
+@click.argument("run_id")
+@click.pass_context
+def runs_rerun(ctx: click.Context, run_id: str) -> None:
+    """Run a saved run again from its manifest (strategy source, parameters, settings, data
+    range) and check that the result is bit-identical; exits with 1 when it is not."""
+    from backtestr.strategy.rerun import rerun_saved
+
+    with open_store(ctx) as store, ProgressBars("Re-running"):
+        rerun = rerun_saved(store, run_id)
+    console.print(stats_table(rerun.result.stats.to_dict(), title=f"{run_id}, re-run"))
+    if rerun.identical:
+        console.print(f"[green]Bit-identical[/green]: the re-run of {run_id} equals the saved run.")
+        return
+    console.print(f"[red]Different[/red]: the re-run of {run_id} does not equal the saved run:")
+    for difference in rerun.differences:
+        console.print(f"  - {difference}")
+    sys.exit(EXIT_OTHER_ERROR)  # main() runs click outside standalone mode: ctx.exit is lost
 
 
 @cli.command("report")
