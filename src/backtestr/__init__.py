@@ -1,6 +1,7 @@
 """BackTestr: a local-first backtesting workstation for traders who write strategies in Python."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backtestr.app.paths import resolve_home
 from backtestr.data.export import bars_to_frame
@@ -24,9 +25,12 @@ from backtestr.model import (
 )
 from backtestr.strategy import Backtest, Strategy, market_from_bars, run
 
-# ``backtestr.optimize(...)`` is the sweep function; the package of the same name stays
-# importable as ``backtestr.optimize`` submodules (``from backtestr.optimize import …``).
-from backtestr.optimize.api import optimize  # isort: skip
+if TYPE_CHECKING:
+    from backtestr.optimize.api import optimize
+else:
+    # the package is callable: ``backtestr.optimize(...)`` runs a sweep, while its modules stay
+    # importable (``import backtestr.optimize.space``), which a function of that name would break
+    import backtestr.optimize as optimize
 
 
 def open_store(home: str | Path | None = None) -> Store:

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
-from backtestr.optimize.trial import SweepPayload, TrialOutcome, run_trial
+from backtestr.optimize.trial import SweepPayload, TrialOutcome, run_trial, warm_up
 from backtestr.strategy.params import ParamValue
 
 __all__ = [
@@ -147,6 +147,7 @@ _WORKER_PAYLOAD: SweepPayload | None = None
 def _install_payload(payload: SweepPayload) -> None:
     global _WORKER_PAYLOAD
     _WORKER_PAYLOAD = payload
+    warm_up()
 
 
 def _run_installed(key: str, params: Mapping[str, ParamValue]) -> TrialOutcome:

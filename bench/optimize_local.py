@@ -1,0 +1,133 @@
+"""Sweep throughput: the local process pool against the same runs one after another in one
+process, measured in the same run (issue 6, section 4).
+
+A grid of the moving-average cross (``fast`` × ``slow``, 100 sets by default) on synthetic M1
+bars (200 000 by default, the random walk of ``engine_bars``). Printed:
+
+- throughput ratio: serial wall time / pool wall time (target ≥ 1.8x with 2 workers);
+- per-task overhead as a share of a run (target < 5 %): the pool's busy worker time that is not
+  spent inside ``run_trial`` (scheduling, shipping parameters and outcomes), per task, divided
+  by the mean run time. Worker start-up (spawn, imports, receiving the payload, loading the
+  numba cache) is reported on its own: it is paid once per sweep, not per task;
+- the payload's pickled size (what each worker receives once) and an outcome's size (what each
+  task sends back).
+
+Usage: ``./dev bench optimize_local [--bars 200000] [--workers 2] [--fast 5:50:5]
+[--slow 60:150:10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import time
+from collections.abc import Sequence
+
+from backtestr.engine import EngineSettings, MarketData, SymbolFeed
+from backtestr.model import Timeframe, fx_instrument
+from backtestr.optimize import (
+    Executor,
+    LocalPoolExecutor,
+    ParamSpace,
+    SerialExecutor,
+    SweepPayload,
+    TrialOutcome,
+    run_sweep,
+    run_trial,
+)
+from backtestr.strategy.loader import load_strategy
+from backtestr.strategy.samples import MOVING_AVERAGE_CROSS
+from engine_bars import make_bars
+
+
+def payload_for(bars: int) -> SweepPayload:
+    market = MarketData(
+        Timeframe.parse("M1"), {"EURUSD": SymbolFeed(fx_instrument("EURUSD"), make_bars(bars))}
+    )
+    return SweepPayload(
+        load_strategy(MOVING_AVERAGE_CROSS),
+        market,
+        EngineSettings(cash=100_000.0),
+        objective="total_return_pct",
+    )
+
+
+def timed_sweep(
+    payload: SweepPayload, space: ParamSpace, executor: Executor
+) -> tuple[float, list[tuple[float, TrialOutcome]]]:
+    """Wall time of the sweep and each outcome with its arrival time (from the start)."""
+    arrivals: list[tuple[float, TrialOutcome]] = []
+    start = time.perf_counter()
+    run_sweep(
+        payload,
+        space,
+        executor=executor,
+        on_result=lambda o: arrivals.append((time.perf_counter() - start, o)),
+    )
+    return time.perf_counter() - start, arrivals
+
+
+def report_overhead(
+    wall: float, arrivals: Sequence[tuple[float, TrialOutcome]], workers: int
+) -> tuple[float, float]:
+    """(start-up seconds, overhead per task as a share of the mean run)."""
+    runs = [o.run_seconds for _, o in arrivals]
+    mean_run = statistics.fmean(runs)
+    # until the first result, the workers were starting up and then ran that one trial
+    first_at, first = arrivals[0]
+    startup = max(0.0, first_at - first.run_seconds)
+    # after start-up the workers are busy (wall - startup) each, minus the idle tail of the
+    # last round (a worker with nothing left to do is not overhead of a task)
+    finish = sorted(at for at, _ in arrivals)
+    tail_idle = sum(finish[-1] - at for at in finish[-workers:-1]) if workers > 1 else 0.0
+    busy = (wall - startup) * workers - tail_idle
+    overhead = max(0.0, busy - sum(runs)) / len(runs)
+    return startup, overhead / mean_run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bars", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fast", default="5:50:5")
+    parser.add_argument("--slow", default="60:150:10")
+    args = parser.parse_args()
+    payload = payload_for(args.bars)
+    space = ParamSpace.parse([f"fast={args.fast}", f"slow={args.slow}"])
+    tasks = sum(1 for _ in space.grid())
+    run_trial(payload_for(500), {"fast": 5, "slow": 20})  # compile/load kernels outside timings
+    payload_mb = len(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)) / 1e6
+    print(f"{tasks} runs on {args.bars:,} M1 bars; payload {payload_mb:.1f} MB pickled")
+    # the machine is shared: the load says how much of the ratio is contention
+    print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+
+    serial_wall, serial = timed_sweep(payload, space, SerialExecutor())
+    serial_runs = sum(o.run_seconds for _, o in serial)
+    print(
+        f"serial      : {serial_wall:7.1f} s  ({tasks / serial_wall:.2f} runs/s, "
+        f"mean run {serial_runs / tasks:.2f} s)"
+    )
+    pool_wall, pooled = timed_sweep(payload, space, LocalPoolExecutor(workers=args.workers))
+    outcome_kb = len(pickle.dumps(pooled[0][1], protocol=pickle.HIGHEST_PROTOCOL)) / 1e3
+    startup, share = report_overhead(pool_wall, pooled, args.workers)
+    pool_mean = statistics.fmean(o.run_seconds for _, o in pooled)
+    print(
+        f"local pool  : {pool_wall:7.1f} s  ({tasks / pool_wall:.2f} runs/s, "
+        f"{args.workers} workers, mean run {pool_mean:.2f} s)"
+    )
+    ratio = serial_wall / pool_wall
+    print(f"throughput ratio pool/serial: {ratio:.2f}x (target >= 1.8x)")
+    print(
+        f"per-task overhead: {share * 100:.2f} % of a run (target < 5 %); outcome {outcome_kb:.1f}"
+        f" kB; worker start-up (once per sweep) {startup:.2f} s = "
+        f"{startup / pool_mean:.2f} runs"
+    )
+    slowdown = pool_mean / (serial_runs / tasks)
+    print(f"a run in a worker takes {slowdown:.2f}x a run in the serial process")
+    print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()
