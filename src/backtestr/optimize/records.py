@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 
 from backtestr.data.catalog import TrialRecord
 from backtestr.data.store import Store
+from backtestr.errors import StoreError
 from backtestr.optimize.space import ParamSpace
 from backtestr.optimize.trial import SweepPayload, TrialOutcome
 
@@ -94,17 +96,31 @@ class SweepRecorder:
     """Saves each outcome of a sweep the moment it arrives, in one catalog transaction.
 
     The home is opened for each save and closed right after, so that the store is not held
-    (locked) while trials run: another BackTestr process can read the home meanwhile.
+    (locked) while trials run: another BackTestr process can read the home meanwhile. A save
+    that finds the home busy waits for it (up to ``patience_s``).
     """
 
-    def __init__(self, home: Path, sweep: str) -> None:
+    def __init__(self, home: Path, sweep: str, patience_s: float = 30.0) -> None:
         self.home = home
         self.sweep = sweep
         self.saved = 0
+        self.patience_s = patience_s
 
     def __call__(self, outcome: TrialOutcome) -> None:
-        with Store.open(self.home) as store:
-            store.save_trial(self.sweep, record_from_outcome(outcome))
+        record = record_from_outcome(outcome)
+        deadline = time.monotonic() + self.patience_s
+        pause = 0.05
+        while True:
+            try:
+                with Store.open(self.home) as store:
+                    store.save_trial(self.sweep, record)
+                break
+            except StoreError as error:
+                # another BackTestr command may hold the home for a moment (sweeps list…)
+                if "in use" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
         self.saved += 1
 
 
