@@ -83,6 +83,7 @@ def test_same_command_again_reuses_every_stored_trial(
     assert again["sweep_id"] == first["sweep_id"]
     assert again["reused"] == 6
     assert again["top"] == first["top"]
+    assert again["best_run_id"] == first["best_run_id"]  # the best run is saved once
 
 
 def test_sweeps_list_and_show(

@@ -112,3 +112,4 @@ def test_a_killed_sweep_resumes_where_it_stopped(
     pd.testing.assert_frame_equal(resumed, uninterrupted)
     again = backtestr.optimize(strategy, home=killed, executor="serial", **OPTIONS)  # type: ignore[arg-type]
     assert again.attrs["skipped"] == 8
+    assert again.attrs["best_run_id"] == resumed.attrs["best_run_id"]  # saved once

@@ -9,6 +9,8 @@ the best parameter set in full and saves it as a normal run (``backtestr runs sh
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,8 +188,7 @@ def run_stored_sweep(
     best_run_id: str | None = None
     best_run: RunResult | None = None
     ranked = result.ranked()
-    has_best = bool(ranked) and ranked[0].objective == ranked[0].objective  # not nan
-    if save_best and has_best:
+    if save_best and ranked and not math.isnan(ranked[0].objective):
         best_run = Backtest(source, payload.market, settings, result.best.params).run()
     with Store.open(home) as store:
         # results taken from other sweeps become members of this one too
@@ -197,9 +198,22 @@ def run_stored_sweep(
             if outcome.key not in mine:
                 store.save_trial(sweep, record_from_outcome(outcome))
         if best_run is not None:
-            stem = Path(source.filename).stem if source.filename.endswith(".py") else "sweep"
-            best_run_id = save_run_result(store, best_run, f"{stem}-best")
+            best_run_id = _saved_already(store, best_run)
+            if best_run_id is None:
+                stem = Path(source.filename).stem if source.filename.endswith(".py") else "sweep"
+                best_run_id = save_run_result(store, best_run, f"{stem}-best")
     return StoredSweep(result, sweep, home, best_run_id, best_run)
+
+
+def _saved_already(store: Store, result: RunResult) -> str | None:
+    """The id of a saved run with the same inputs as ``result`` (a resumed sweep's best run is
+    saved once), or ``None``."""
+    wanted = json.dumps(dict(result.manifest), sort_keys=True, default=str)
+    for row in store.list_runs():
+        inputs = {k: v for k, v in row.manifest.items() if k != "stats"}
+        if json.dumps(inputs, sort_keys=True, default=str) == wanted:
+            return row.run_id
+    return None
 
 
 def _check_objective(objective: str) -> None:
