@@ -113,3 +113,18 @@ def test_a_killed_sweep_resumes_where_it_stopped(
     again = backtestr.optimize(strategy, home=killed, executor="serial", **OPTIONS)  # type: ignore[arg-type]
     assert again.attrs["skipped"] == 8
     assert again.attrs["best_run_id"] == resumed.attrs["best_run_id"]  # saved once
+
+
+def test_a_bayesian_sweep_resumes_from_its_stored_trials(
+    home: Path, strategy: Path, tmp_path: Path
+) -> None:
+    own = tmp_path / "home"
+    shutil.copytree(home, own)
+    options = {**OPTIONS, "params": {"fast": "5:30:5", "slow": "30:60:10"}}
+    first = backtestr.optimize(strategy, home=own, executor="serial", method="bayes", trials=5,
+                               seed=3, **options)  # type: ignore[arg-type]  # fmt: skip
+    again = backtestr.optimize(strategy, home=own, executor="serial", method="bayes", trials=5,
+                               seed=3, **options)  # type: ignore[arg-type]  # fmt: skip
+    assert len(first) == 5
+    assert again.attrs["skipped"] == 5
+    pd.testing.assert_frame_equal(first, again)

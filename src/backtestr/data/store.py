@@ -7,7 +7,8 @@
 
 Layout of a home::
 
-    catalog.duckdb     instruments, partitions (which lake files exist), imports, runs
+    catalog.duckdb     instruments, partitions (which lake files exist), imports, runs,
+                       sweeps and their trial results
     lake/              Parquet partitions (see :mod:`backtestr.data.lake`)
     runs/<run_id>/     saved backtest results (manifest.json + one Parquet file per table)
     staging/           work in progress of an import; always safe to delete
