@@ -5,10 +5,13 @@ A grid of the moving-average cross (``fast`` × ``slow``, 100 sets by default) o
 bars (200 000 by default, the random walk of ``engine_bars``). Printed:
 
 - throughput ratio: serial wall time / pool wall time (target ≥ 1.8x with 2 workers);
-- per-task overhead as a share of a run (target < 5 %): the pool's busy worker time that is not
-  spent inside ``run_trial`` (scheduling, shipping parameters and outcomes), per task, divided
-  by the mean run time. Worker start-up (spawn, imports, receiving the payload, loading the
-  numba cache) is reported on its own: it is paid once per sweep, not per task;
+- per-task overhead as a share of a run (target < 5 %): after every worker has delivered its
+  first result, the workers' time not spent inside ``run_trial`` (scheduling, shipping
+  parameters and outcomes), per task, divided by the mean run time. Worker start-up (spawn,
+  imports, receiving the payload, loading the numba cache) is reported on its own: it is paid
+  once per sweep, not per task;
+- the CPU each side obtained: on a shared machine a pool that gets less than its cores cannot
+  reach the ratio, whatever its overhead;
 - the payload's pickled size (what each worker receives once) and an outcome's size (what each
   task sends back).
 
@@ -69,31 +72,31 @@ def timed_sweep(
     return time.perf_counter() - start, arrivals
 
 
-def startup_seconds(workers: int) -> float:
-    """Wall time for a fresh pool to start and answer: spawn, imports, payload, numba cache.
+def startup_and_overhead(
+    arrivals: Sequence[tuple[float, TrialOutcome]], workers: int
+) -> tuple[float, float]:
+    """(pool start-up in seconds, per-task overhead as a share of the mean run).
 
-    Measured on a tiny payload (one trivial run per worker, its run time subtracted), so that
-    it is the fixed cost of a sweep, separate from the per-task overhead.
+    Start-up: until every worker has delivered its first result, less that first run.
+    Overhead: in the steady state after that, the workers' time not spent inside run_trial,
+    per task (the idle tail of the last round is not counted: a worker with nothing left to
+    do is no task's overhead).
     """
-    tiny = payload_for(500)
-    tasks = [(str(i), {"fast": 5, "slow": 20 + i}) for i in range(workers)]
-    start = time.perf_counter()
-    with LocalPoolExecutor(workers=workers).open(tiny) as session:
-        outcomes = list(session.run(tasks))
-    return time.perf_counter() - start - max(o.run_seconds for o in outcomes)
-
-
-def overhead_share(
-    wall: float, arrivals: Sequence[tuple[float, TrialOutcome]], workers: int, startup: float
-) -> float:
-    """Per-task overhead as a share of the mean run: the workers' time after start-up that was
-    not spent inside run_trial, per task (the idle tail of the last round is not counted: a
-    worker with nothing left to do is no task's overhead)."""
-    runs = [o.run_seconds for _, o in arrivals]
-    finish = sorted(at for at, _ in arrivals)
+    ordered = sorted(arrivals, key=lambda item: item[0])
+    first_round = ordered[:workers]
+    steady_from = first_round[-1][0]
+    startup = steady_from - statistics.fmean(o.run_seconds for _, o in first_round)
+    steady = ordered[workers:]
+    finish = [at for at, _ in steady]
     tail_idle = sum(finish[-1] - at for at in finish[-workers:-1]) if workers > 1 else 0.0
-    busy = (wall - startup) * workers - tail_idle
-    return max(0.0, busy - sum(runs)) / len(runs) / statistics.fmean(runs)
+    busy = (finish[-1] - steady_from) * workers - tail_idle
+    runs = [o.run_seconds for _, o in steady]
+    return startup, max(0.0, busy - sum(runs)) / len(runs) / statistics.fmean(runs)
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def main() -> None:
@@ -112,16 +115,19 @@ def main() -> None:
     # the machine is shared: the load says how much of the ratio is contention
     print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
+    cpu_before = time.process_time()
     serial_wall, serial = timed_sweep(payload, space, SerialExecutor())
+    serial_cpu = time.process_time() - cpu_before
     serial_runs = sum(o.run_seconds for _, o in serial)
     print(
         f"serial      : {serial_wall:7.1f} s  ({tasks / serial_wall:.2f} runs/s, "
         f"mean run {serial_runs / tasks:.2f} s)"
     )
+    children_before = _children_cpu()
     pool_wall, pooled = timed_sweep(payload, space, LocalPoolExecutor(workers=args.workers))
+    pool_cpu = _children_cpu() - children_before  # the workers have exited: their CPU time
     outcome_kb = len(pickle.dumps(pooled[0][1], protocol=pickle.HIGHEST_PROTOCOL)) / 1e3
-    startup = startup_seconds(args.workers)
-    share = overhead_share(pool_wall, pooled, args.workers, startup)
+    startup, share = startup_and_overhead(pooled, args.workers)
     pool_mean = statistics.fmean(o.run_seconds for _, o in pooled)
     print(
         f"local pool  : {pool_wall:7.1f} s  ({tasks / pool_wall:.2f} runs/s, "
@@ -131,11 +137,17 @@ def main() -> None:
     print(f"throughput ratio pool/serial: {ratio:.2f}x (target >= 1.8x)")
     print(
         f"per-task overhead: {share * 100:.2f} % of a run (target < 5 %); outcome {outcome_kb:.1f}"
-        f" kB; pool start-up (once per sweep, measured apart) {startup:.2f} s = "
+        f" kB; pool start-up (once per sweep) {startup:.2f} s = "
         f"{startup / pool_mean:.2f} runs"
     )
     slowdown = pool_mean / (serial_runs / tasks)
-    print(f"a run in a worker takes {slowdown:.2f}x a run in the serial process")
+    print(f"a run in a worker takes {slowdown:.2f}x the wall time of a run in the serial process")
+    # what the processes got of the CPU: below 1 core per process, others were using the machine
+    print(
+        f"CPU obtained: serial {serial_cpu / serial_wall:.2f} of 1 core; pool "
+        f"{pool_cpu / pool_wall:.2f} of {args.workers} cores (CPU time serial {serial_cpu:.1f} s,"
+        f" workers {pool_cpu:.1f} s incl. start-up)"
+    )
     print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
