@@ -38,6 +38,7 @@ def test_trial_results_read_back_bit_for_bit(tmp_path: Path) -> None:
     assert [r.key for r in records] == ["k1", "k2"]
     first = records[0]
     assert first.params == {"fast": 5, "mode": "a"}
+    assert list(first.stats) == ["sharpe_ratio", "profit_factor"]  # in the order given
     assert first.objective == 1.5
     assert math.isnan(records[1].objective)
     assert math.isnan(first.stats["profit_factor"])

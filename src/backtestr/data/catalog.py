@@ -398,8 +398,9 @@ class Catalog:
                 record.key,
                 sweep_id,
                 created_at_iso,
-                json.dumps(record.params, sort_keys=True),
-                json.dumps(record.stats, sort_keys=True),
+                # key order kept: it is the order of the parameters and statistics columns
+                json.dumps(record.params),
+                json.dumps(record.stats),
                 _blob(record.daily_returns),
                 _blob(record.trade_pnls),
             ],
