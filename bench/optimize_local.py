@@ -5,11 +5,11 @@ A grid of the moving-average cross (``fast`` × ``slow``, 100 sets by default) o
 bars (200 000 by default, the random walk of ``engine_bars``). Printed:
 
 - throughput ratio: serial wall time / pool wall time (target ≥ 1.8x with 2 workers);
-- per-task overhead as a share of a run (target < 5 %): after every worker has delivered its
-  first result, the workers' time not spent inside ``run_trial`` (scheduling, shipping
+- per-task overhead as a share of a run (target < 5 %): once every worker is up, the workers'
+  time not spent inside ``run_trial`` (scheduling, shipping
   parameters and outcomes), per task, divided by the mean run time. Worker start-up (spawn,
-  imports, receiving the payload, loading the numba cache) is reported on its own: it is paid
-  once per sweep, not per task;
+  imports, receiving the payload, loading the numba cache) is measured and reported on its own:
+  it is paid once per sweep, not per task, and the pool runs trials in this process meanwhile;
 - the CPU each side obtained: on a shared machine a pool that gets less than its cores cannot
   reach the ratio, whatever its overhead;
 - the payload's pickled size (what each worker receives once) and an outcome's size (what each
@@ -72,26 +72,30 @@ def timed_sweep(
     return time.perf_counter() - start, arrivals
 
 
-def startup_and_overhead(
-    arrivals: Sequence[tuple[float, TrialOutcome]], workers: int
-) -> tuple[float, float]:
-    """(pool start-up in seconds, per-task overhead as a share of the mean run).
+def worker_startup_seconds() -> float:
+    """Start-up of one spawned worker process (spawn, imports, payload, numba cache): a fresh
+    one-process pool runs one tiny trial; its run time is subtracted."""
+    start = time.perf_counter()
+    with LocalPoolExecutor(workers=1, use_caller=False).open(payload_for(500)) as session:
+        (outcome,) = session.run([("tiny", {"fast": 5, "slow": 20})])
+    return time.perf_counter() - start - outcome.run_seconds
 
-    Start-up: until every worker has delivered its first result, less that first run.
-    Overhead: in the steady state after that, the workers' time not spent inside run_trial,
-    per task (the idle tail of the last round is not counted: a worker with nothing left to
-    do is no task's overhead).
-    """
-    ordered = sorted(arrivals, key=lambda item: item[0])
-    first_round = ordered[:workers]
-    steady_from = first_round[-1][0]
-    startup = steady_from - statistics.fmean(o.run_seconds for _, o in first_round)
-    steady = ordered[workers:]
+
+def overhead_share(
+    arrivals: Sequence[tuple[float, TrialOutcome]], workers: int, steady_from: float
+) -> float:
+    """Per-task overhead as a share of the mean run: from ``steady_from`` (every worker up),
+    the workers' time not spent inside run_trial, per task completed in that window (the idle
+    tail of the last round is not counted: a worker with nothing left to do is no task's
+    overhead)."""
+    steady = sorted((a for a in arrivals if a[0] >= steady_from), key=lambda item: item[0])
     finish = [at for at, _ in steady]
     tail_idle = sum(finish[-1] - at for at in finish[-workers:-1]) if workers > 1 else 0.0
     busy = (finish[-1] - steady_from) * workers - tail_idle
     runs = [o.run_seconds for _, o in steady]
-    return startup, max(0.0, busy - sum(runs)) / len(runs) / statistics.fmean(runs)
+    # the first task of each worker in the window started before it: count only its part
+    started_before = sum(max(0.0, steady_from - (at - o.run_seconds)) for at, o in steady)
+    return max(0.0, busy - sum(runs) + started_before) / len(runs) / statistics.fmean(runs)
 
 
 def _children_cpu() -> float:
@@ -123,11 +127,15 @@ def main() -> None:
         f"serial      : {serial_wall:7.1f} s  ({tasks / serial_wall:.2f} runs/s, "
         f"mean run {serial_runs / tasks:.2f} s)"
     )
-    children_before = _children_cpu()
+    children_before, own_before = _children_cpu(), time.process_time()
     pool_wall, pooled = timed_sweep(payload, space, LocalPoolExecutor(workers=args.workers))
-    pool_cpu = _children_cpu() - children_before  # the workers have exited: their CPU time
+    # this process runs trials too; the spawned workers have exited: their CPU time is known
+    pool_cpu = _children_cpu() - children_before + time.process_time() - own_before
     outcome_kb = len(pickle.dumps(pooled[0][1], protocol=pickle.HIGHEST_PROTOCOL)) / 1e3
-    startup, share = startup_and_overhead(pooled, args.workers)
+    startup = worker_startup_seconds()
+    share = overhead_share(
+        pooled, args.workers, startup + statistics.fmean(o.run_seconds for _, o in pooled)
+    )
     pool_mean = statistics.fmean(o.run_seconds for _, o in pooled)
     print(
         f"local pool  : {pool_wall:7.1f} s  ({tasks / pool_wall:.2f} runs/s, "
@@ -137,7 +145,7 @@ def main() -> None:
     print(f"throughput ratio pool/serial: {ratio:.2f}x (target >= 1.8x)")
     print(
         f"per-task overhead: {share * 100:.2f} % of a run (target < 5 %); outcome {outcome_kb:.1f}"
-        f" kB; pool start-up (once per sweep) {startup:.2f} s = "
+        f" kB; worker process start-up (once per sweep) {startup:.2f} s = "
         f"{startup / pool_mean:.2f} runs"
     )
     slowdown = pool_mean / (serial_runs / tasks)

@@ -127,7 +127,9 @@ def test_a_worker_that_dies_is_replaced_and_its_trial_run_again(tmp_path: Path) 
     )
     base = ma_payload(n=500)
     payload = SweepPayload(source, base.market, base.settings)
-    result = run_sweep(payload, SPACE, executor=LocalPoolExecutor(workers=2))
+    # workers only: the calling process would otherwise finish these short runs before the
+    # workers are up
+    result = run_sweep(payload, SPACE, executor=LocalPoolExecutor(workers=2, use_caller=False))
     assert (tmp_path / "died-once").exists()
     assert len(result.outcomes) == 9
 

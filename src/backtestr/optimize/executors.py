@@ -13,9 +13,13 @@ identical bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
+import pickle
+import tempfile
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -162,9 +166,11 @@ class LocalPoolExecutor(Executor):
 _WORKER_PAYLOAD: SweepPayload | None = None
 
 
-def _install_payload(payload: SweepPayload) -> None:
+def _install_payload(path: str) -> None:
+    """A worker's start: read the sweep's payload from the file the session wrote, once."""
     global _WORKER_PAYLOAD
-    _WORKER_PAYLOAD = payload
+    with open(path, "rb") as file:
+        _WORKER_PAYLOAD = pickle.load(file)  # written by this sweep's own process
     warm_up()
 
 
@@ -188,14 +194,25 @@ class _PoolSession(ExecutorSession):
         self._use_caller = use_caller
         self._pool: ProcessPoolExecutor | None = None
         self._caller: ThreadPoolExecutor | None = None
+        self._payload_file: str | None = None
+        self._pool_answered = False
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            if self._payload_file is None:
+                # Workers read the payload from a file rather than receive it with their start
+                # arguments: a start that carries megabytes blocks this process until the child
+                # has imported everything and read them, one worker after the other; a path
+                # lets every worker start at once while this process runs trials.
+                handle, name = tempfile.mkstemp(prefix="backtestr-sweep-", suffix=".pickle")
+                with os.fdopen(handle, "wb") as file:
+                    pickle.dump(self._payload, file, protocol=pickle.HIGHEST_PROTOCOL)
+                self._payload_file = name
             self._pool = ProcessPoolExecutor(
                 max_workers=self._processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_install_payload,
-                initargs=(self._payload,),
+                initargs=(self._payload_file,),
             )
         return self._pool
 
@@ -209,12 +226,25 @@ class _PoolSession(ExecutorSession):
     ) -> None:
         """Fill the free slots from ``pending`` (``running`` maps a future to its task and
         whether it runs in a worker process)."""
-        in_processes = sum(1 for _, remote in running.values() if remote)
-        if self._use_caller and pending and len(running) == in_processes:
-            key, params = task = pending.popleft()
-            future = self._ensure_caller().submit(run_trial, self._payload, params, key)
-            running[future] = (task, False)
-        while self._processes and pending and in_processes < 2 * self._processes:
+        remote = [task for task, in_process in running.values() if in_process]
+        if self._use_caller and len(running) == len(remote):  # the calling process is free
+            if pending:
+                key, params = task = pending.popleft()
+            elif remote and self._processes:
+                # nothing left to hand out: run a copy of the oldest task still with a worker
+                # (one that is starting up, or slow); whichever copy finishes first is used,
+                # and both would give the same outcome bit for bit
+                key, params = task = remote[0]
+            else:
+                task = None
+            if task is not None:
+                future = self._ensure_caller().submit(run_trial, self._payload, params, key)
+                running[future] = (task, False)
+        # one task per worker until the pool has answered once (workers still starting up
+        # should not hold a queue of tasks), then one running and one queued each
+        limit = self._processes * (2 if self._pool_answered else 1)
+        in_processes = len(remote)
+        while self._processes and pending and in_processes < limit:
             key, params = task = pending.popleft()
             running[self._ensure_pool().submit(_run_installed, key, params)] = (task, True)
             in_processes += 1
@@ -223,6 +253,7 @@ class _PoolSession(ExecutorSession):
         attempts = dict.fromkeys((key for key, _ in tasks), 0)
         pending: deque[Task] = deque(tasks)
         running: dict[Future[TrialOutcome], tuple[Task, bool]] = {}
+        delivered: set[str] = set()
         try:
             while pending or running:
                 self._dispatch(pending, running)
@@ -230,17 +261,27 @@ class _PoolSession(ExecutorSession):
                 finished: list[TrialOutcome] = []
                 lost: set[str] = set()
                 for future in done:
-                    task, _ = running.pop(future)
+                    task, in_process = running.pop(future)
                     try:
-                        finished.append(future.result())
+                        outcome = future.result()
                     except BrokenProcessPool:
-                        lost.add(task[0])
-                        pending.appendleft(task)
-                broken = bool(lost)
-                if broken:  # a worker died: every task of the dead pool must run again
+                        if task[0] not in delivered:
+                            lost.add(task[0])
+                            pending.appendleft(task)
+                        continue
+                    self._pool_answered |= in_process
+                    if outcome.key in delivered:
+                        continue  # the other copy of this task was first
+                    delivered.add(outcome.key)
+                    finished.append(outcome)
+                    for twin, (other, _) in list(running.items()):
+                        if other[0] == outcome.key:  # left to finish unseen
+                            twin.cancel()
+                            del running[twin]
+                if lost:  # a worker died: every task of the dead pool must run again
                     requeued = [task for task in pending if task[0] in lost]
-                    for future, (task, remote) in list(running.items()):
-                        if remote:
+                    for future, (task, in_process) in list(running.items()):
+                        if in_process:
                             del running[future]
                             pending.appendleft(task)
                             requeued.append(task)
@@ -262,17 +303,37 @@ class _PoolSession(ExecutorSession):
             raise
 
     def _discard_pool(self) -> None:
+        self._pool_answered = False
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
         if self._caller is not None:
             self._caller.shutdown(wait=True, cancel_futures=True)
             self._caller = None
+        pool, path = self._pool, self._payload_file
+        self._pool, self._payload_file = None, None
+        if pool is not None:
+            # the results are all in: do not make the caller wait for a worker that is still
+            # starting up or finishing a copy already run here; a (non-daemon) thread lets the
+            # workers end and then removes the payload file they read
+            threading.Thread(
+                target=_retire, args=(pool, path), name="backtestr-pool-retire"
+            ).start()
+        elif path is not None:
+            _remove(path)
+
+
+def _retire(pool: ProcessPoolExecutor, path: str | None) -> None:
+    pool.shutdown(wait=True, cancel_futures=True)
+    if path is not None:
+        _remove(path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 EXECUTORS = ("local", "serial", "dask")
