@@ -25,6 +25,7 @@ import argparse
 import os
 import pickle
 import statistics
+import threading
 import time
 from collections.abc import Sequence
 
@@ -129,6 +130,9 @@ def main() -> None:
     )
     children_before, own_before = _children_cpu(), time.process_time()
     pool_wall, pooled = timed_sweep(payload, space, LocalPoolExecutor(workers=args.workers))
+    for thread in threading.enumerate():  # the workers exit in the background: count them
+        if thread.name == "backtestr-pool-retire":
+            thread.join()
     # this process runs trials too; the spawned workers have exited: their CPU time is known
     pool_cpu = _children_cpu() - children_before + time.process_time() - own_before
     outcome_kb = len(pickle.dumps(pooled[0][1], protocol=pickle.HIGHEST_PROTOCOL)) / 1e3
