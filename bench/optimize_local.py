@@ -160,6 +160,11 @@ def main() -> None:
         f"{pool_cpu / pool_wall:.2f} of {args.workers} cores (CPU time serial {serial_cpu:.1f} s,"
         f" workers {pool_cpu:.1f} s incl. start-up)"
     )
+    # the ratio the same CPU work gives when each process has a core to itself
+    print(
+        f"CPU-bound ratio (pool with {args.workers} free cores): "
+        f"{serial_cpu / (pool_cpu / args.workers):.2f}x"
+    )
     print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
