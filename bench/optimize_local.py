@@ -22,6 +22,7 @@ Usage: ``./dev bench optimize_local [--bars 200000] [--workers 2] [--fast 5:50:5
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import pickle
 import statistics
@@ -90,6 +91,8 @@ def overhead_share(
     tail of the last round is not counted: a worker with nothing left to do is no task's
     overhead)."""
     steady = sorted((a for a in arrivals if a[0] >= steady_from), key=lambda item: item[0])
+    if len(steady) < 2:  # the sweep was over before the workers were up
+        return math.nan
     finish = [at for at, _ in steady]
     tail_idle = sum(finish[-1] - at for at in finish[-workers:-1]) if workers > 1 else 0.0
     busy = (finish[-1] - steady_from) * workers - tail_idle
