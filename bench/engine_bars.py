@@ -40,7 +40,7 @@ from backtesting import Strategy as PeerStrategy
 from backtesting.lib import crossover
 from backtesting.test import SMA
 
-from _synthetic_bars import random_walk_m1
+from _synthetic import make_bars
 from backtestr.engine import EngineSettings, MarketData, SymbolFeed
 from backtestr.model import BarArrays, Timeframe, fx_instrument
 from backtestr.strategy import Backtest
@@ -111,12 +111,6 @@ class PeerIndicators(PeerStrategy):  # type: ignore[misc]
             self.buy()
         elif fast < slow and self.position:
             self.position.close()
-
-
-def make_bars(n: int, seed: int = 1) -> BarArrays:
-    """A realistic EURUSD-like M1 random walk (weekdays only)."""
-    ts, open_, high, low, close = random_walk_m1(n, seed)
-    return BarArrays.from_ohlc(ts, open_, high, low, close, np.ones(n))
 
 
 def real_data_dir() -> Path:

@@ -1,6 +1,7 @@
 """BackTestr: a local-first backtesting workstation for traders who write strategies in Python."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backtestr.app.paths import resolve_home
 from backtestr.data.export import bars_to_frame
@@ -24,6 +25,13 @@ from backtestr.model import (
 )
 from backtestr.optimize.walkforward_api import walk_forward
 from backtestr.strategy import Backtest, Strategy, market_from_bars, run
+
+if TYPE_CHECKING:
+    from backtestr.optimize.api import optimize
+else:
+    # the package is callable: ``backtestr.optimize(...)`` runs a sweep, while its modules stay
+    # importable (``import backtestr.optimize.space``), which a function of that name would break
+    import backtestr.optimize as optimize
 
 
 def open_store(home: str | Path | None = None) -> Store:
@@ -62,6 +70,7 @@ __all__ = [
     "fx_instrument",
     "market_from_bars",
     "open_store",
+    "optimize",
     "run",
     "walk_forward",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from backtestr.engine import EngineSettings
@@ -25,3 +27,17 @@ def ma_payload(n: int = 3_000, objective: str = "sharpe_ratio") -> SweepPayload:
         EngineSettings(cash=10_000.0, leverage=30.0),
         objective=objective,
     )
+
+
+def stored_home(folder: Path, weeks: int = 1) -> Path:
+    """A data home holding a week of synthetic EURUSD ticks (M1 bars are built from them)."""
+    from backtestr.cli.demo import write_ticks_csv
+    from backtestr.data.sample import sample_ticks
+    from backtestr.data.store import Store
+
+    csv = folder / "EURUSD_ticks.csv"
+    write_ticks_csv(sample_ticks(weeks=weeks, ticks_per_second=0.1, seed=3), csv)
+    home = folder / "home"
+    with Store.open(home) as store:
+        store.import_file(csv, symbol="EURUSD")
+    return home

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,31 @@ def test_strategy_error_names_the_parameters() -> None:
     with pytest.raises(StrategyError, match=r"parameters: d=0") as error:
         run_sweep(payload, ParamSpace.parse(["d=0,1"]), executor=LocalPoolExecutor(workers=2))
     assert error.value.line == 4
+
+
+def test_a_worker_that_dies_is_replaced_and_its_trial_run_again(tmp_path: Path) -> None:
+    marker = repr(str(tmp_path / "died-once"))
+    source = load_strategy(
+        "import multiprocessing, os\n"
+        "PARAMETERS = {'fast': 10, 'slow': 20}\n"
+        "def initialize(context):\n"
+        f"    if multiprocessing.parent_process() is not None and not os.path.exists({marker}):\n"
+        f"        open({marker}, 'w').close()\n"
+        "        os._exit(1)  # the worker process dies mid-sweep, once\n"
+        "def handle_data(context, data):\n"
+        "    pass\n"
+    )
+    base = ma_payload(n=500)
+    payload = SweepPayload(source, base.market, base.settings)
+    # workers only: the calling process would otherwise finish these short runs before the
+    # workers are up
+    result = run_sweep(payload, SPACE, executor=LocalPoolExecutor(workers=2, use_caller=False))
+    assert (tmp_path / "died-once").exists()
+    assert len(result.outcomes) == 9
+
+
+def test_spawned_workers_only_give_the_same_results() -> None:
+    payload = ma_payload()
+    caller = run_sweep(payload, SPACE, executor=LocalPoolExecutor(workers=2))
+    spawned = run_sweep(payload, SPACE, executor=LocalPoolExecutor(workers=2, use_caller=False))
+    assert all(a.identical_to(b) for a, b in zip(caller.outcomes, spawned.outcomes, strict=True))

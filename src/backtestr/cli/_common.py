@@ -127,4 +127,4 @@ class ProgressBars:
         self.progress.update(self.tasks[phase], completed=done, total=total, detail=detail)
 
 
-PHASE_UNITS = {"store": "partitions", "bars": "timeframes"}
+PHASE_UNITS = {"store": "partitions", "bars": "timeframes", "trials": "trials"}

@@ -4,6 +4,7 @@
 import backtestr.cli.app
 import backtestr.cli.data
 import backtestr.cli.demo
+import backtestr.cli.optimize
 import backtestr.cli.run
 import backtestr.cli.settings
 import backtestr.cli.telemetry

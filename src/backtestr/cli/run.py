@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from backtestr.cli import cli
+from backtestr.cli import EXIT_OTHER_ERROR, cli
+from backtestr.cli._account import account_options, account_settings
 from backtestr.cli._common import ProgressBars, console, open_store, parse_time
-from backtestr.engine import (
-    EngineSettings,
-    ModellingMode,
-    PositionMode,
-    RunResult,
-    parse_commission,
-    parse_slippage,
-)
+from backtestr.engine import RunResult
 from backtestr.errors import ConfigError
 from backtestr.report import (
     plot_equity,
@@ -68,24 +63,7 @@ HEADLINE = (
 @click.option("--timeframe", default="M1", show_default=True, help="Bars handle_data runs on.")
 @click.option("--from", "start", help="First bar (ISO 8601, UTC), e.g. 2019-02-04.")
 @click.option("--to", "end", help="Last day or instant (inclusive), e.g. 2019-02-05.")
-@click.option("--cash", default=100_000.0, show_default=True, help="Initial balance.")
-@click.option("--currency", default="USD", show_default=True, help="Account currency.")
-@click.option("--leverage", type=float, help="Account leverage, e.g. 30 (default: per instrument).")
-@click.option(
-    "--commission", default="0", show_default=True, help="Per side: 3.5/lot, 35/m, 0.1%, 2/trade."
-)
-@click.option("--slippage", default="0", show_default=True, help="Adverse slippage in pips.")
-@click.option("--spread", "spread_pips", default=0.0, show_default=True,
-              help="Spread in pips where bars carry none.")  # fmt: skip
-@click.option(
-    "--mode",
-    type=click.Choice([m.value for m in ModellingMode]),
-    default="ohlc",
-    show_default=True,
-    help="Price modelling: real ticks, M1 OHLC synthetic ticks, or opens only.",
-)
-@click.option("--trade-on-close", is_flag=True, help="Fill market orders at the decision close.")
-@click.option("--hedging", is_flag=True, help="Hedging positions instead of netting.")
+@account_options
 @click.option("--param", "params", multiple=True, help="Override a PARAMETERS entry: NAME=VALUE.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
@@ -111,17 +89,11 @@ def run_command(
 ) -> None:
     """Backtest STRATEGY_FILE on stored data and save the run."""
     source = load_strategy(strategy_file)
-    settings = EngineSettings(
-        cash=cash,
-        currency=currency.upper(),
-        leverage=leverage,
-        mode=ModellingMode.parse(mode),
-        trade_on_close=trade_on_close,
-        position_mode=PositionMode.HEDGING if hedging else PositionMode.NETTING,
-        commission=parse_commission(commission),
-        slippage=parse_slippage(slippage),
-        spread_pips=spread_pips,
-    )
+    settings = account_settings(
+        cash=cash, currency=currency, leverage=leverage, commission=commission,
+        slippage=slippage, spread_pips=spread_pips, mode=mode, trade_on_close=trade_on_close,
+        hedging=hedging,
+    )  # fmt: skip
     wanted = list(dict.fromkeys(s.upper() for s in (symbol, *symbols)))
     with open_store(ctx) as store:
         market = market_from_store(
@@ -186,7 +158,7 @@ def stats_table(stats: dict[str, Any], title: str) -> Table:
 
 @cli.group()
 def runs() -> None:
-    """Saved backtest runs: list, show, export."""
+    """Saved backtest runs: list, show, export, rerun."""
 
 
 @runs.command("list")
@@ -234,6 +206,26 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     trades = tables.get("trades")
     if trades is not None:
         console.print(f"{len(trades)} trades; tables: {', '.join(sorted(tables))}")
+
+
+@runs.command("rerun")
+@click.argument("run_id")
+@click.pass_context
+def runs_rerun(ctx: click.Context, run_id: str) -> None:
+    """Run a saved run again from its manifest (strategy source, parameters, settings, data
+    range) and check that the result is bit-identical; exits with 1 when it is not."""
+    from backtestr.strategy.rerun import rerun_saved
+
+    with open_store(ctx) as store, ProgressBars("Re-running"):
+        rerun = rerun_saved(store, run_id)
+    console.print(stats_table(rerun.result.stats.to_dict(), title=f"{run_id}, re-run"))
+    if rerun.identical:
+        console.print(f"[green]Bit-identical[/green]: the re-run of {run_id} equals the saved run.")
+        return
+    console.print(f"[red]Different[/red]: the re-run of {run_id} does not equal the saved run:")
+    for difference in rerun.differences:
+        console.print(f"  - {difference}")
+    sys.exit(EXIT_OTHER_ERROR)  # main() runs click outside standalone mode: ctx.exit is lost
 
 
 @cli.command("report")

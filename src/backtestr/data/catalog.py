@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 
 from backtestr.errors import StoreError
 
-__all__ = ["Catalog", "DatasetRow", "ImportRecord", "PartitionRow", "RunRow"]
+__all__ = [
+    "Catalog",
+    "DatasetRow",
+    "ImportRecord",
+    "PartitionRow",
+    "RunRow",
+    "SweepRow",
+    "TrialRecord",
+]
 
 SCHEMA_VERSION = 1
 
@@ -58,6 +68,28 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TIMESTAMPTZ NOT NULL,
     path VARCHAR NOT NULL,
     manifest VARCHAR NOT NULL
+);
+-- parameter sweeps (added without a schema bump: new tables only, older versions ignore them)
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    spec VARCHAR NOT NULL        -- JSON: strategy, data, settings, space, method, objective
+);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_key VARCHAR PRIMARY KEY,  -- identity of the result: strategy, parameters, data, settings
+    sweep_id VARCHAR NOT NULL,      -- the sweep that computed it
+    created_at TIMESTAMPTZ NOT NULL,
+    params VARCHAR NOT NULL,        -- JSON
+    stats VARCHAR NOT NULL,         -- JSON (NaN kept)
+    daily_returns BLOB NOT NULL,    -- float64, native bytes: read back bit for bit
+    trade_pnls BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_trials (
+    sweep_id VARCHAR NOT NULL,
+    trial_key VARCHAR NOT NULL,
+    seq BIGINT NOT NULL,            -- order of completion within the sweep
+    objective DOUBLE,               -- the sweep's objective for this trial (NULL: undefined)
+    PRIMARY KEY (sweep_id, trial_key)
 );
 """
 
@@ -117,6 +149,26 @@ class RunRow:
     created_at_iso: str
     path: str
     manifest: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    sweep_id: str
+    created_at_iso: str
+    spec: dict[str, Any]
+    trials: int  # results recorded for this sweep
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrialRecord:
+    """One stored trial result, as plain values (the optimizer converts its own types)."""
+
+    key: str
+    params: dict[str, Any]
+    stats: dict[str, Any]
+    objective: float  # nan when undefined
+    daily_returns: npt.NDArray[np.float64]
+    trade_pnls: npt.NDArray[np.float64]
 
 
 class Catalog:
@@ -313,6 +365,92 @@ class Catalog:
 
     def delete_run(self, run_id: str) -> None:
         self._db.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+
+    # ---- sweeps ------------------------------------------------------------------------------
+
+    def add_sweep(self, sweep_id: str, created_at_iso: str, spec: dict[str, Any]) -> bool:
+        """Record a sweep unless it is known already; returns whether it was new."""
+        if self._db.execute("SELECT 1 FROM sweeps WHERE sweep_id = ?", [sweep_id]).fetchone():
+            return False
+        self._db.execute(
+            "INSERT INTO sweeps VALUES (?, ?::TIMESTAMPTZ, ?)",
+            [sweep_id, created_at_iso, json.dumps(spec, sort_keys=True)],
+        )
+        return True
+
+    def sweeps(self, sweep_id: str | None = None) -> list[SweepRow]:
+        where, params = _filters(sweep_id=sweep_id)
+        rows = self._db.execute(
+            "SELECT s.sweep_id, strftime(s.created_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), "
+            "s.spec, (SELECT COUNT(*) FROM sweep_trials t WHERE t.sweep_id = s.sweep_id) "
+            f"FROM sweeps s {where.replace('sweep_id', 's.sweep_id')} "
+            "ORDER BY s.created_at, s.sweep_id",
+            params,
+        ).fetchall()
+        return [SweepRow(row[0], row[1], json.loads(row[2]), int(row[3])) for row in rows]
+
+    def add_trial(self, sweep_id: str, created_at_iso: str, record: TrialRecord) -> None:
+        """Record a result (kept once per key) and its membership of ``sweep_id``; call inside
+        :meth:`transaction`."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO trials VALUES (?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?)",
+            [
+                record.key,
+                sweep_id,
+                created_at_iso,
+                # key order kept: it is the order of the parameters and statistics columns
+                json.dumps(record.params),
+                json.dumps(record.stats),
+                _blob(record.daily_returns),
+                _blob(record.trade_pnls),
+            ],
+        )
+        self._db.execute(
+            "INSERT OR IGNORE INTO sweep_trials SELECT ?, ?, "
+            "(SELECT COUNT(*) FROM sweep_trials WHERE sweep_id = ?), ?",
+            [
+                sweep_id,
+                record.key,
+                sweep_id,
+                None if np.isnan(record.objective) else record.objective,
+            ],
+        )
+
+    def trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
+        """Stored results by key (keys not stored are left out); objectives are ``nan``."""
+        if not keys:
+            return {}
+        rows = self._db.execute(
+            "SELECT t.trial_key, t.params, t.stats, NULL, t.daily_returns, t.trade_pnls "
+            "FROM trials t WHERE t.trial_key IN (SELECT unnest(?::VARCHAR[]))",
+            [list(keys)],
+        ).fetchall()
+        return {row[0]: _trial(row) for row in rows}
+
+    def sweep_trials(self, sweep_id: str) -> list[TrialRecord]:
+        """A sweep's results in the order they were recorded, with the sweep's objective."""
+        rows = self._db.execute(
+            "SELECT t.trial_key, t.params, t.stats, m.objective, t.daily_returns, t.trade_pnls "
+            "FROM sweep_trials m JOIN trials t ON t.trial_key = m.trial_key "
+            "WHERE m.sweep_id = ? ORDER BY m.seq",
+            [sweep_id],
+        ).fetchall()
+        return [_trial(row) for row in rows]
+
+
+def _blob(values: npt.NDArray[np.float64]) -> bytes:
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def _trial(row: tuple[Any, ...]) -> TrialRecord:
+    return TrialRecord(
+        key=row[0],
+        params=json.loads(row[1]),
+        stats=json.loads(row[2]),
+        objective=float("nan") if row[3] is None else float(row[3]),
+        daily_returns=np.frombuffer(row[4], dtype="<f8").astype(np.float64),
+        trade_pnls=np.frombuffer(row[5], dtype="<f8").astype(np.float64),
+    )
 
 
 def _filters(**equal: str | None) -> tuple[str, Sequence[str]]:

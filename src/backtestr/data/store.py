@@ -7,7 +7,8 @@
 
 Layout of a home::
 
-    catalog.duckdb     instruments, partitions (which lake files exist), imports, runs
+    catalog.duckdb     instruments, partitions (which lake files exist), imports, runs,
+                       sweeps and their trial results
     lake/              Parquet partitions (see :mod:`backtestr.data.lake`)
     runs/<run_id>/     saved backtest results (manifest.json + one Parquet file per table)
     staging/           work in progress of an import; always safe to delete
@@ -32,7 +33,15 @@ import numpy as np
 import pandas as pd
 
 from backtestr.data import lake
-from backtestr.data.catalog import Catalog, DatasetRow, ImportRecord, PartitionRow, RunRow
+from backtestr.data.catalog import (
+    Catalog,
+    DatasetRow,
+    ImportRecord,
+    PartitionRow,
+    RunRow,
+    SweepRow,
+    TrialRecord,
+)
 from backtestr.data.importer import ImportSummary, ProgressCallback, import_files
 from backtestr.data.instruments import instrument_from_dict
 from backtestr.data.sources import CrossedQuotes
@@ -539,6 +548,38 @@ class Store:
         with self.catalog.transaction():
             self.catalog.delete_run(run_id)
         shutil.rmtree(self.home / "runs" / run_id, ignore_errors=True)
+
+    # ---- sweeps ------------------------------------------------------------------------------
+
+    def save_sweep(self, sweep_id: str, spec: dict[str, Any]) -> bool:
+        """Record a sweep (its spec as JSON-ready values) unless known; returns whether new."""
+        _check_run_id(sweep_id)
+        with self.catalog.transaction():
+            return self.catalog.add_sweep(sweep_id, _now_iso(), spec)
+
+    def save_trial(self, sweep_id: str, record: TrialRecord) -> None:
+        """Record one trial result of a sweep, atomically (all of it or nothing)."""
+        with self.catalog.transaction():
+            self.catalog.add_trial(sweep_id, _now_iso(), record)
+
+    def load_trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
+        """The stored results among ``keys`` (by any sweep: a result depends on its key only)."""
+        return self.catalog.trials(keys)
+
+    def list_sweeps(self) -> list[SweepRow]:
+        return self.catalog.sweeps()
+
+    def load_sweep(self, sweep_id: str) -> tuple[SweepRow, list[TrialRecord]]:
+        """A sweep's spec and its results in the order they completed."""
+        rows = self.catalog.sweeps(sweep_id)
+        if not rows:
+            known = [row.sweep_id for row in self.catalog.sweeps()]
+            raise NoDataError(f"No sweep has id {sweep_id}." + did_you_mean(sweep_id, known))
+        return rows[0], self.catalog.sweep_trials(sweep_id)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse_crossed(value: CrossedQuotes | str) -> CrossedQuotes:

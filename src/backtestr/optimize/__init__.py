@@ -1,8 +1,13 @@
 """Parameter sweeps (grid, random, Bayesian), walk-forward analysis and their executors.
 
 The core (:mod:`space`, :mod:`trial`, :mod:`sweep`) is pure; executors decide where trials run
-(this process, a local process pool, a Dask cluster).
+(this process, a local process pool, a Dask cluster). The package itself is callable:
+``backtestr.optimize(strategy, symbol=…, params=…)`` is :func:`backtestr.optimize.api.optimize`.
 """
+
+import sys
+import types
+from typing import Any
 
 from backtestr.optimize.executors import (
     Executor,
@@ -46,3 +51,15 @@ __all__ = [
     "trial_key",
     "walk_forward",
 ]
+
+
+class _CallablePackage(types.ModuleType):
+    """``backtestr.optimize(...)`` runs :func:`backtestr.optimize.api.optimize`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from backtestr.optimize.api import optimize
+
+        return optimize(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

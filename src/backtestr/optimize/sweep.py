@@ -87,7 +87,8 @@ class SweepResult:
         return pd.DataFrame(rows)
 
 
-def _objective_direction(objective: str, maximize: bool | None) -> bool:
+def objective_direction(objective: str, maximize: bool | None) -> bool:
+    """Whether ``objective`` is maximised: as asked, else unless it is in LOWER_IS_BETTER."""
     return maximize if maximize is not None else objective not in LOWER_IS_BETTER
 
 
@@ -145,10 +146,26 @@ def run_sweep(
     search = SearchMethod.parse(method)
     for r in space.ranges:  # fail on unknown names/types before any work
         resolve_params(payload.source.parameters, {r.name: r.values[0]})
-    go_up = _objective_direction(payload.objective, maximize)
+    go_up = objective_direction(payload.objective, maximize)
     executor = executor or SerialExecutor()
     known = dict(done or {})
     data_hash = payload.data_hash
+    if search is SearchMethod.BAYES:
+        from backtestr.optimize.bayes import bayes_search  # imports Optuna: only when asked
+
+        found, reused = bayes_search(
+            payload,
+            space,
+            trials=trials,
+            seed=seed,
+            maximize=go_up,
+            executor=executor,
+            done=known,
+            data_hash=data_hash,
+            on_result=on_result,
+            progress=progress,
+        )
+        return SweepResult(found, payload.objective, go_up, reused)
     sets = plan(space, search, trials, seed)
     if not sets:
         raise ConfigError("No parameter set satisfies the constraints: loosen them.")
