@@ -62,9 +62,11 @@ def test_optimize_json_lists_best_first_and_saves_sweep_run_and_plots(
     returns = [row["total_return_pct"] for row in top]
     assert returns == sorted(returns, reverse=True)
     assert payload["reused"] == 0
-    heatmap, stability = (Path(p) for p in payload["plots"])  # type: ignore[attr-defined]
+    heatmap, stability, *robust = (Path(p) for p in payload["plots"])  # type: ignore[attr-defined]
     assert heatmap.read_bytes().startswith(PNG_SIGNATURE)
     assert stability.name == "sweep-stability.png"
+    assert [p.name for p in robust] == ["sweep-dsr.png", "sweep-montecarlo.png"]
+    assert all(p.read_bytes().startswith(PNG_SIGNATURE) for p in robust)
     with Store.open(home) as store:
         manifest, _ = store.load_run(str(payload["best_run_id"]))
         (sweep,) = store.list_sweeps()
@@ -145,3 +147,46 @@ def test_bad_input_is_a_config_error(
     capsys.readouterr()
     assert cli(home, "optimize", str(strategy), "--symbol", "EURUSD", *args) == EXIT_CONFIG_ERROR
     assert message in capsys.readouterr().err
+
+
+def test_optimize_judges_the_best_trial(swept: tuple[Path, dict[str, object]]) -> None:
+    robustness = swept[1]["robustness"]
+    assert isinstance(robustness, dict)
+    assert 0.0 <= robustness["deflated_sharpe_ratio"] <= 1.0
+    low, mid, high = (robustness[f"mc_max_drawdown_pct_p{q}"] for q in ("05", "50", "95"))
+    assert low <= mid <= high
+    # one week of data is too short to split into CSCV blocks: said, not hidden
+    assert robustness["probability_of_backtest_overfitting"] is None
+    assert any("PBO needs at least 10 days" in note for note in robustness["notes"])
+
+
+def test_optimize_walk_forward_prints_windows_and_resumes(
+    tmp_path: Path, strategy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = stored_home(tmp_path, weeks=2)
+    args = ("optimize", str(strategy), "--symbol", "EURUSD", "--param", "fast=5,10",
+            "--param", "slow=30", "--objective", "total_return_pct", "--executor", "serial",
+            "--walk-forward", "train=3D,test=2D", "--json",
+            "--plot", str(tmp_path / "wf.png"))  # fmt: skip
+    assert cli(home, *args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert len(first["windows"]) >= 2
+    assert first["reused"] == 0
+    assert {"fast", "slow", "oos_objective"} <= set(first["windows"][0])
+    assert "total_return_pct" in first["out_of_sample"]
+    assert (tmp_path / "wf.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert cli(home, *args) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["reused"] == 2 * len(first["windows"])
+    assert again["windows"] == first["windows"]
+    assert again["walk_forward_id"] == first["walk_forward_id"]
+
+
+def test_optimize_walk_forward_too_short_is_a_clear_error(
+    tmp_path: Path, strategy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = stored_home(tmp_path)
+    code = cli(home, "optimize", str(strategy), "--symbol", "EURUSD", "--param", "fast=5,10",
+               "--executor", "serial", "--walk-forward", "train=6M,test=1M")  # fmt: skip
+    assert code == EXIT_CONFIG_ERROR
+    assert "needs 6 months of training" in capsys.readouterr().err

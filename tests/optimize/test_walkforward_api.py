@@ -98,8 +98,8 @@ def test_the_api_equals_the_core_on_the_same_data() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"executor": "dask"}, "Unknown executor 'dask'"),
-        ({"cluster": "tcp://127.0.0.1:8786"}, "needs executor='dask'"),
+        ({"executor": "dusk"}, "Did you mean 'dask'"),
+        ({"cluster": "tcp://127.0.0.1:8786"}, "needs --executor dask"),
         ({"walk_forward": "train=6M"}, "lacks test="),
         ({"params": {"fats": "1:3"}}, "Did you mean 'fast'"),
     ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -17,13 +17,18 @@ from backtestr.cli import cli
 from backtestr.cli._account import account_options, account_settings
 from backtestr.cli._common import ProgressBars, console, open_store, parse_time
 from backtestr.cli.run import stats_table, write_run_report
+from backtestr.engine import RunResult
 from backtestr.errors import ConfigError
 from backtestr.optimize.executors import EXECUTORS, make_executor
 from backtestr.optimize.records import outcome_from_record
+from backtestr.optimize.robustness import SweepRobustness, assess_sweep
 from backtestr.optimize.space import ParamSpace
 from backtestr.optimize.sweep import SearchMethod, SweepResult
 from backtestr.report import plot_parameter_stability, plot_sweep_heatmap, save_figure
 from backtestr.strategy import load_strategy
+
+if TYPE_CHECKING:
+    from backtestr.optimize.walkforward_api import StoredWalkForward
 
 # statistics shown next to the parameters in the table of top results
 _COLUMNS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "total_trades", "win_rate")
@@ -60,8 +65,11 @@ _COLUMNS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "total_trade
 @click.option("--top", type=int, default=10, show_default=True, help="Results to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the objective heatmap to this PNG (and a -stability.png "
-              "beside it).")  # fmt: skip
+              help="Write the objective heatmap to this PNG, and beside it the stability view "
+              "and the robustness plots (-stability, -dsr, -pbo, -montecarlo).")  # fmt: skip
+@click.option("--walk-forward", "walk_forward",
+              help="Walk-forward analysis instead of one sweep: train=6M,test=1M[,anchored]"
+              "[,step=1M] (units D, W, M, Y).")  # fmt: skip
 @click.pass_context
 def optimize_command(
     ctx: click.Context,
@@ -85,6 +93,7 @@ def optimize_command(
     top: int,
     as_json: bool,
     plot: Path | None,
+    walk_forward: str | None,
     **account: Any,
 ) -> None:
     """Sweep STRATEGY_FILE's parameters on stored data; every result is saved as it completes,
@@ -100,6 +109,19 @@ def optimize_command(
     settings = account_settings(**account)
     chosen = make_executor(executor, workers, cluster)
     home = resolve_home(ctx.find_root().obj)
+    if walk_forward is not None:
+        from backtestr.optimize.walkforward_api import run_stored_walk_forward
+
+        with ProgressBars("Walk-forward", transient=False) as progress:
+            analysis = run_stored_walk_forward(
+                source, space, settings, walk_forward, home=home, symbols=[symbol, *symbols],
+                timeframe=timeframe, start_ns=None if start is None else parse_time(start),
+                end_ns=None if end is None else parse_time(end, end=True), method=method,
+                trials=trials, objective=objective, maximize=maximize, executor=chosen,
+                seed=seed, progress=lambda done, total: progress("trials", done, total),
+            )  # fmt: skip
+        show_walk_forward(analysis, space.names, objective, as_json, plot)
+        return
     with ProgressBars("Optimizing", transient=False) as progress:
         stored = run_stored_sweep(
             source,
@@ -126,7 +148,15 @@ def optimize_command(
         report = write_run_report(
             folder, stored.best_run, title=f"{strategy_file.name} on {symbol}: best of sweep"
         )
+    robustness = assess_sweep(
+        stored.result,
+        initial_equity=settings.cash,
+        periods_per_year=_periods_per_year(stored.best_run),
+        seed=seed,
+    )
     plots = write_plots(frame, space.names, stored.result, plot) if plot is not None else []
+    if plot is not None:
+        plots += robustness.plots(plot)
     if as_json:
         payload = {
             "sweep_id": stored.sweep_id,
@@ -137,11 +167,13 @@ def optimize_command(
             "best_run_id": stored.best_run_id,
             "report": None if report is None else str(report),
             "plots": [str(p) for p in plots],
+            "robustness": robustness.to_dict(),
             "top": _records(frame.head(top)),
         }
         click.echo(json.dumps(payload, indent=2, allow_nan=False))
         return
     console.print(top_table(frame, space.names, stored.result, top))
+    console.print(robustness_table(robustness))
     console.print(
         f"Saved sweep [bold]{stored.sweep_id}[/bold] ({len(frame)} trials, "
         f"{stored.result.skipped} already stored) in {home / 'catalog.duckdb'}"
@@ -156,6 +188,98 @@ def optimize_command(
         console.print(f"Report: {report}")
     for path in plots:
         console.print(f"Plot: {path}")
+
+
+def _periods_per_year(run: RunResult | None) -> float:
+    """Trading days per year in the data (FX trades about 260, shares 252)."""
+    if run is None or len(run.equity) < 2:
+        return 252.0
+    index = pd.DatetimeIndex(run.equity.index)
+    days = index.floor("D").nunique()
+    years = (index[-1] - index[0]).total_seconds() / (365.25 * 86_400)
+    return float(days / years) if years > 0 and days > 1 else 252.0
+
+
+def robustness_table(robustness: SweepRobustness) -> Table:
+    """The overfitting statistics of the best trial, with how to read them."""
+    table = Table(title="How far to trust the best trial")
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    table.add_column("reading")
+    dsr, pbo, mc = robustness.deflated_sharpe, robustness.overfitting, robustness.monte_carlo
+    if dsr is not None:
+        table.add_row(
+            "deflated Sharpe ratio", _cell(dsr.deflated_sharpe_ratio),
+            "probability the best Sharpe ratio beats the best of as many luck-only trials",
+        )  # fmt: skip
+    if pbo is not None:
+        table.add_row(
+            "probability of backtest overfitting", _cell(pbo.pbo),
+            f"share of {pbo.n_combinations:,} CSCV splits where the in-sample best is below "
+            "the out-of-sample median",
+        )  # fmt: skip
+    if mc is not None:
+        q = mc.quantiles
+        table.add_row(
+            "Monte Carlo final return % (5/50/95)",
+            " / ".join(_cell(v) for v in q["final_return_pct"]),
+            f"{len(mc.simulations):,} bootstrap resamples of the best run's {mc.n_trades} trades",
+        )
+        table.add_row(
+            "Monte Carlo max drawdown % (5/50/95)",
+            " / ".join(_cell(v) for v in q["max_drawdown_pct"]), "same resamples",
+        )  # fmt: skip
+    for note in robustness.notes:
+        table.add_row("-", "-", note)
+    return table
+
+
+def show_walk_forward(
+    analysis: StoredWalkForward,
+    names: list[str],
+    objective: str,
+    as_json: bool,
+    plot: Path | None,
+) -> None:
+    """Print (or JSON) the windows and the out-of-sample statistics; plot when asked."""
+    result = analysis.result
+    written: list[Path] = []
+    if plot is not None:
+        result.plot(plot)
+        written.append(plot)
+    if as_json:
+        payload = {
+            "walk_forward_id": analysis.sweep_id,
+            "windows": json.loads(result.windows.to_json(orient="records", date_format="iso")),
+            "out_of_sample": result.stats.to_dict(),
+            "efficiency": None if math.isnan(result.efficiency) else result.efficiency,
+            "reused": result.trials_skipped,
+            "plots": [str(p) for p in written],
+        }
+        click.echo(json.dumps(payload, indent=2, allow_nan=False))
+        return
+    windows = result.windows
+    table = Table(title=f"Walk-forward: {len(windows)} windows, ranked by {objective}")
+    columns = ["test_start", "test_end", *names, "is_objective", "oos_objective"]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for _, row in windows.iterrows():
+        table.add_row(*(_cell(_plain(row.get(c))) for c in columns))
+    console.print(table)
+    console.print(stats_table(result.stats.to_dict(), title="out of sample (chained windows)"))
+    console.print(
+        f"Walk-forward efficiency {_cell(result.efficiency)}; {result.trials_skipped} trials "
+        f"reused; saved as [bold]{analysis.sweep_id}[/bold] (backtestr sweeps show "
+        f"{analysis.sweep_id})"
+    )
+    for path in written:
+        console.print(f"Plot: {path}")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value
 
 
 def write_plots(

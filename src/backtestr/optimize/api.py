@@ -165,7 +165,7 @@ def run_stored_sweep(
             currency=settings.currency,
         )
         payload = SweepPayload(source, freeze_market(market), settings, objective)
-        _check_objective(objective)
+        check_objective(objective)
         data_hash = payload.data_hash
         go_up = objective_direction(objective, maximize)
         spec = sweep_spec(
@@ -216,7 +216,7 @@ def _saved_already(store: Store, result: RunResult) -> str | None:
     return None
 
 
-def _check_objective(objective: str) -> None:
+def check_objective(objective: str) -> None:
     """Fail before any run on an objective that is no statistic."""
     names = [f.name for f in dataclasses.fields(Statistics)]
     if objective not in names:

@@ -1,31 +1,44 @@
 """``backtestr.walk_forward``: one call from a strategy and stored data to a walk-forward
-analysis (the keyword arguments of ``backtestr.optimize`` plus ``walk_forward=``)."""
+analysis (the keyword arguments of ``backtestr.optimize`` plus ``walk_forward=``).
+
+On stored data every trial is saved in the catalog as it completes, under an id derived from
+the whole specification (as a sweep's), so running the same analysis again resumes it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from backtestr.engine import (
-    EngineSettings,
-    MarketData,
-    ModellingMode,
-    PositionMode,
-    parse_commission,
-    parse_slippage,
-)
+from backtestr.app.paths import resolve_home
+from backtestr.data.store import Store
+from backtestr.engine import EngineSettings, MarketData, ModellingMode
 from backtestr.engine.costs import CommissionModel, SlippageModel
 from backtestr.errors import ConfigError
-from backtestr.optimize.executors import Executor, LocalPoolExecutor, SerialExecutor
+from backtestr.optimize.api import check_objective, engine_settings, param_texts
+from backtestr.optimize.executors import Executor, make_executor
+from backtestr.optimize.records import SweepRecorder, load_done, sweep_id, sweep_spec
 from backtestr.optimize.space import ParamSpace
+from backtestr.optimize.sweep import SearchMethod, objective_direction
 from backtestr.optimize.trial import SweepPayload, freeze_market
 from backtestr.optimize.walkforward import WalkForwardResult, run_walk_forward
+from backtestr.optimize.windows import WalkForwardSpec
 from backtestr.strategy.base import Strategy
+from backtestr.strategy.feed import market_from_store
 from backtestr.strategy.loader import StrategySource, load_strategy
 
-__all__ = ["walk_forward"]
+__all__ = ["StoredWalkForward", "run_stored_walk_forward", "walk_forward"]
 
 ParamSpec = str | int | float | bool | Sequence[str | int | float | bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredWalkForward:
+    """A walk-forward analysis on stored data and the id its trials are saved under."""
+
+    result: WalkForwardResult
+    sweep_id: str
 
 
 def walk_forward(
@@ -80,7 +93,8 @@ def walk_forward(
         ``Statistics.to_dict()``) and in which direction (default: up, except drawdowns and
         volatility).
     executor, workers, cluster
-        ``"local"`` (a process pool over ``workers`` cores, default all) or ``"serial"``; or an
+        ``"local"`` (a process pool over ``workers`` cores, default all), ``"serial"`` or
+        ``"dask"`` (``cluster`` address, or a local cluster of ``workers``); or an
         :class:`~backtestr.optimize.executors.Executor`.
     cash, currency, leverage, commission, slippage, spread_pips, mode, trade_on_close, hedging
         Account and cost settings, as for :func:`backtestr.run`. Test runs always close what is
@@ -102,100 +116,93 @@ def walk_forward(
     >>> result.windows[["test_start", "fast", "slow", "oos_objective"]]  # doctest: +SKIP
     >>> result.plot("walk_forward.png")  # doctest: +SKIP
     """
-    space = ParamSpace.parse(_param_texts(params), constraints)
-    runner = _executor(executor, workers, cluster)
-    settings = EngineSettings(
-        cash=cash,
-        currency=currency,
-        leverage=leverage,
-        mode=ModellingMode.parse(mode),
-        trade_on_close=trade_on_close,
-        position_mode=PositionMode.HEDGING if hedging else PositionMode.NETTING,
-        commission=(parse_commission(commission) if isinstance(commission, str) else commission)
-        or parse_commission("0"),
-        slippage=(parse_slippage(slippage) if isinstance(slippage, str) else slippage)
-        or parse_slippage("0"),
-        spread_pips=spread_pips,
+    space = ParamSpace.parse(param_texts(params), constraints)
+    runner = (
+        executor if isinstance(executor, Executor) else make_executor(executor, workers, cluster)
     )
+    settings = engine_settings(
+        cash=cash, currency=currency, leverage=leverage, commission=commission,
+        slippage=slippage, spread_pips=spread_pips, mode=mode, trade_on_close=trade_on_close,
+        hedging=hedging,
+    )  # fmt: skip
     source = strategy if isinstance(strategy, StrategySource) else load_strategy(strategy)
-    if data is None:
-        market = _stored_market(home, symbol, symbols, timeframe, start, end, mode, currency)
-    else:
-        market = freeze_market(data)
-    payload = SweepPayload(source, market, settings, objective=objective)
-    return run_walk_forward(
-        payload,
-        space,
-        walk_forward,
-        method=method,
-        trials=trials,
-        seed=seed,
-        maximize=maximize,
-        executor=runner,
-        progress=progress,
-    )
-
-
-def _param_texts(params: Mapping[str, ParamSpec] | Sequence[str]) -> list[str]:
-    if isinstance(params, str):
-        return [params]
-    if not isinstance(params, Mapping):
-        return list(params)
-    texts = []
-    for name, spec in params.items():
-        if isinstance(spec, str | int | float | bool):
-            texts.append(f"{name}={str(spec).lower() if isinstance(spec, bool) else spec}")
-        else:
-            texts.append(f"{name}={','.join(str(value) for value in spec)}")
-    return texts
-
-
-def _executor(executor: str | Executor, workers: int | None, cluster: str | None) -> Executor:
-    if isinstance(executor, Executor):
-        return executor
-    name = executor.lower()
-    if cluster is not None and name != "dask":
-        raise ConfigError(f"cluster={cluster!r} needs executor='dask'.")
-    if name == "serial":
-        return SerialExecutor()
-    if name == "local":
-        return LocalPoolExecutor(workers)
-    raise ConfigError(f"Unknown executor '{executor}': use 'local' (a process pool) or 'serial'.")
-
-
-def _stored_market(
-    home: str | Path | None,
-    symbol: str | None,
-    symbols: Sequence[str],
-    timeframe: str,
-    start: str | None,
-    end: str | None,
-    mode: str | ModellingMode,
-    currency: str,
-) -> MarketData:
-    """The run's data from the store, every timeframe a worker may ask for loaded once."""
-    import pandas as pd
-
-    from backtestr.app.paths import resolve_home
-    from backtestr.data.store import Store
-    from backtestr.strategy.feed import market_from_store
-
-    wanted = list(dict.fromkeys(s.upper() for s in ([symbol] if symbol else []) + [*symbols]))
+    if data is not None:
+        payload = SweepPayload(source, freeze_market(data), settings, objective=objective)
+        return run_walk_forward(
+            payload, space, walk_forward, method=method, trials=trials, seed=seed,
+            maximize=maximize, executor=runner, progress=progress,
+        )  # fmt: skip
+    wanted = [s for s in ([symbol] if symbol else []) + [*symbols] if s]
     if not wanted:
         raise ConfigError(
             "Say which symbol to trade: walk_forward(..., symbol='EURUSD') or pass data=."
         )
+    stored = run_stored_walk_forward(
+        source, space, settings, walk_forward, home=resolve_home(home), symbols=wanted,
+        timeframe=timeframe, start_ns=_utc_ns(start), end_ns=_utc_ns(end), method=method,
+        trials=trials, objective=objective, maximize=maximize, executor=runner, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+    return stored.result
 
-    def utc_ns(text: str | None) -> int | None:
-        if text is None:
-            return None
-        stamp = pd.Timestamp(text)
-        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        return int(stamp.value)
 
-    with Store.open(resolve_home(home)) as store:
+def run_stored_walk_forward(
+    source: StrategySource,
+    space: ParamSpace,
+    settings: EngineSettings,
+    walk_forward: str | WalkForwardSpec,
+    *,
+    home: Path,
+    symbols: Sequence[str],
+    timeframe: str = "M1",
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    method: str | SearchMethod = SearchMethod.GRID,
+    trials: int | None = None,
+    objective: str = "sharpe_ratio",
+    maximize: bool | None = None,
+    executor: Executor,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> StoredWalkForward:
+    """The walk-forward behind :func:`walk_forward` and ``backtestr optimize --walk-forward``
+    on stored data: trials saved as they complete, those of an earlier identical run reused."""
+    spec = (
+        walk_forward
+        if isinstance(walk_forward, WalkForwardSpec)
+        else WalkForwardSpec.parse(walk_forward)
+    )
+    search = SearchMethod.parse(method)
+    check_objective(objective)
+    wanted = list(dict.fromkeys(s.upper() for s in symbols))
+    with Store.open(home) as store:
         market = market_from_store(
-            store, wanted, timeframe, start_ns=utc_ns(start), end_ns=utc_ns(end), mode=mode,
-            currency=currency,
+            store, wanted, timeframe, start_ns=start_ns, end_ns=end_ns, mode=settings.mode,
+            currency=settings.currency,
         )  # fmt: skip
-        return freeze_market(market)  # reads the store: before it closes
+        payload = SweepPayload(source, freeze_market(market), settings, objective)
+        data_hash = payload.data_hash
+        description = sweep_spec(
+            payload, space, method=search.value, trials=trials, seed=seed,
+            maximize=objective_direction(objective, maximize), start_ns=start_ns,
+            end_ns=end_ns, data_hash=data_hash,
+        )  # fmt: skip
+        description["walk_forward"] = str(walk_forward)
+        analysis = sweep_id(description)
+        store.save_sweep(analysis, description)
+        done = load_done(store, analysis, [], objective)
+    result = run_walk_forward(
+        payload, space, spec, method=search, trials=trials, seed=seed, maximize=maximize,
+        executor=executor, done=done, on_result=SweepRecorder(home, analysis), progress=progress,
+    )  # fmt: skip
+    return StoredWalkForward(result, analysis)
+
+
+def _utc_ns(text: str | None) -> int | None:
+    import pandas as pd
+
+    if text is None:
+        return None
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value)
