@@ -190,3 +190,18 @@ def test_optimize_walk_forward_too_short_is_a_clear_error(
                "--executor", "serial", "--walk-forward", "train=6M,test=1M")  # fmt: skip
     assert code == EXIT_CONFIG_ERROR
     assert "needs 6 months of training" in capsys.readouterr().err
+
+
+def test_optimize_on_a_local_dask_cluster_matches_the_pool(
+    tmp_path: Path,
+    strategy: Path,
+    swept: tuple[Path, dict[str, object]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = stored_home(tmp_path)
+    code = cli(home, "optimize", str(strategy), *SWEEP, "--executor", "dask", "--workers", "1",
+               "--json")  # fmt: skip
+    assert code == 0
+    on_dask = json.loads(capsys.readouterr().out)
+    assert on_dask["top"] == swept[1]["top"]
+    assert on_dask["robustness"] == swept[1]["robustness"]
