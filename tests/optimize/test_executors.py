@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -43,12 +42,16 @@ def test_bad_executor_options_are_config_errors(
         make_executor(name, workers, cluster)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("backtestr.optimize.dask") is not None,
-    reason="this build has the Dask executor",
-)
-def test_dask_without_its_module_says_so() -> None:
+def test_dask_without_its_module_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "backtestr.optimize.dask", None)  # as if not shipped
     with pytest.raises(ConfigError, match="no Dask executor"):
+        make_executor("dask")
+
+
+def test_dask_without_distributed_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "backtestr.optimize.dask", raising=False)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(ConfigError, match="'distributed' is not installed"):
         make_executor("dask")
 
 
