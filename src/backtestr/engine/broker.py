@@ -88,6 +88,11 @@ class Broker:
         self._multi_check = False
         self.now_ns = -(2**62)
         self._stop_outs: list[Order] = []
+        # one symbol quoted in the account currency: stop-out levels are exact and take the
+        # short path after each fill (_single_stop_out)
+        self._single = len(books) == 1 and all(
+            b.instrument.quote_currency == settings.currency for b in books.values()
+        )
         # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
         self.wake_step = NEVER
         self.rollover_steps: list[int] = clock_close_ns.searchsorted(
@@ -449,7 +454,10 @@ class Broker:
             )
             p = book.position
             self.events.emit(PositionChanged(order.symbol, p.units, p.average_price, ts))
-        self._update_stop_out(book, k)
+        if self._single:
+            self._single_stop_out(book, k)
+        else:
+            self._update_stop_out(book, k)
 
     def _open_trade(
         self,
@@ -691,6 +699,44 @@ class Broker:
             order.active_from = order.scanned_to = order.cross_from = first
             book.stop_out = order
             self._stop_outs.append(order)
+
+    def _single_stop_out(self, book: Book, filled_k: int) -> None:
+        """:meth:`_update_stop_out` after a fill at quote ``filled_k`` of the only book, which
+        is quoted in the account currency: the same level by the same arithmetic, without the
+        loops over books (it runs after every fill)."""
+        if self._stop_outs:
+            book.stop_out = None
+            self._stop_outs = []
+        trades = book.trades  # every open trade (the only book)
+        if not trades:
+            return
+        level = self.settings.stop_out_pct / 100.0
+        used = 0.0
+        for trade in trades:
+            used += trade.margin
+        if used <= 0 or level <= 0:
+            return
+        p = book.position
+        net = p.long_units - p.short_units
+        if abs(net) < 1e-12:
+            return
+        step = self.step
+        previous = step - 1 if step > 0 else 0
+        rate = book.rate_at[previous]  # book.fill_rate(step)
+        spread = book.mark_ask_at[previous] - book.mark_bid_at[previous]
+        constant = self.balance + 0.0 + (p.short_cost - p.long_cost) * rate
+        carry = p.short_units if net > 0 else p.long_units
+        trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+        first = self._first_after_now(book, filled_k)
+        if book.extremes.stop_unreachable(first, net < 0, trigger):
+            return
+        order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
+        order.stop_price = trigger
+        order.stop_out = True
+        order.id = -1
+        order.active_from = order.scanned_to = order.cross_from = first
+        book.stop_out = order
+        self._stop_outs.append(order)
 
     def _first_after_now(self, book: Book, hint: int) -> int:
         """The first quote of ``book`` after ``now_ns``; usually ``hint + 1`` when the last

@@ -11,8 +11,9 @@ from __future__ import annotations
 import gc
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from backtestr.engine.core import Engine
 from backtestr.engine.matching import excursions
+from backtestr.engine.orders import Order
 from backtestr.model.arrays import F64, I64
 from backtestr.stats import TRADE_COLUMNS, Statistics, compute_statistics, empty_trades
 
@@ -59,7 +61,8 @@ class RunResult:
     trades
         Closed trades, columns :data:`backtestr.stats.TRADE_COLUMNS`.
     orders
-        Every order and its fate, columns :data:`ORDER_COLUMNS`.
+        Every order and its fate, columns :data:`ORDER_COLUMNS` (built on first read from
+        ``order_log``).
     records
         Values the strategy ``record``-ed, one column per name, indexed by bar time.
     manifest
@@ -69,9 +72,23 @@ class RunResult:
     stats: Statistics
     equity: pd.DataFrame
     trades: pd.DataFrame
-    orders: pd.DataFrame
+    # the order log as a table, or what builds it on first read (see ``orders``)
+    order_log: pd.DataFrame | Callable[[], pd.DataFrame]
     records: pd.DataFrame
     manifest: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        """Every order and its fate, columns :data:`ORDER_COLUMNS`.
+
+        Built on first read: most runs (optimiser trials, statistics) never look at the order
+        log, and a busy run has tens of thousands of orders.
+        """
+        log = self.order_log
+        if callable(log):
+            log = log()
+            object.__setattr__(self, "order_log", log)
+        return log
 
     @property
     def final_equity(self) -> float:
@@ -239,7 +256,11 @@ def trade_table(engine: Engine) -> pd.DataFrame:
 
 
 def order_table(engine: Engine) -> pd.DataFrame:
-    orders = engine.broker.orders
+    return orders_frame(engine.broker.orders)
+
+
+def orders_frame(orders: list[Order]) -> pd.DataFrame:
+    """The order table of ``orders`` (in the order they were placed)."""
     never = np.iinfo(np.int64).min  # NaT
     created = _times([o.created_ns for o in orders])
     closed = _times([never if o.filled_ns is None else o.filled_ns for o in orders])
@@ -318,10 +339,25 @@ def _build_result(engine: Engine, manifest: Mapping[str, Any] | None) -> RunResu
         stats=stats,
         equity=equity,
         trades=trades,
-        orders=order_table(engine),
+        # a finished run's orders never change again: their table can wait until it is read
+        order_log=(
+            partial(_built_without_gc, list(engine.broker.orders))
+            if engine.finished
+            else order_table(engine)
+        ),
         records=record_table(engine),
         manifest=dict(manifest or {}),
     )
+
+
+def _built_without_gc(orders: list[Order]) -> pd.DataFrame:
+    enabled = gc.isenabled()
+    gc.disable()  # as in build_result: nothing here makes cycles
+    try:
+        return orders_frame(orders)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _in_market(held: dict[str, F64], index: pd.DatetimeIndex) -> pd.Series:
