@@ -22,6 +22,7 @@ from backtestr.model import BarArrays
 from backtestr.strategy import Backtest, Strategy
 from backtestr.strategy.api import Indicator, crosses
 from tests.engine.helpers import MINUTE_NS, START_NS, bars_from_closes, market, real_data_dir
+from tests.helpers import REPO
 
 SMA_CROSS = """\
 import numpy as np
@@ -232,3 +233,14 @@ def handle_data(context, data):
 """
     with pytest.raises(Exception, match="looks ahead"):
         Backtest(code, market(bars_from_closes(np.linspace(1.0, 2.0, 60))))
+
+
+def test_the_example_trades_as_it_would_called_on_every_bar() -> None:
+    source = (REPO / "examples" / "indicator_cross.py").read_text(encoding="utf-8")
+    wake = "    wake_on(crosses(context.fast, context.slow))\n"
+    assert wake in source
+    data = market(random_walk(5_000, seed=11))
+    woken = Backtest(source, data, params={"fast": 5, "slow": 30}).run()
+    every = Backtest(source.replace(wake, ""), data, params={"fast": 5, "slow": 30}).run()
+    assert woken.stats.total_trades > 20
+    assert_same_run(every, woken)
