@@ -392,7 +392,8 @@ class Broker:
         close_only: list[Trade] | None,
     ) -> None:
         instrument = book.instrument
-        rate = book.fill_rate(self.step)
+        step = self.step
+        rate = book.rate_at[step - 1 if step > 0 else 0]  # book.fill_rate(step), inline
         remaining = order.units
         closing: list[tuple[Trade, float]] = []
         if close_only is not None:
@@ -414,8 +415,15 @@ class Broker:
                 released += t.margin * abs(q) / abs(t.units)
             margin_rate = book.margin_rate
             required = abs(remaining) * price * rate * margin_rate
-            equity = self._equity_at_quote(book, k)
-            used = self.used_margin() - released
+            if self._single:  # _equity_at_quote and used_margin of the only book, inline
+                equity = self.balance
+                p = book.position
+                if p.long_units or p.short_units:
+                    equity += self.open_pnl(book, book.bid_at[k], book.ask_at[k], rate)
+                used = (sum([t.margin for t in book.trades]) if book.trades else 0) - released
+            else:
+                equity = self._equity_at_quote(book, k)
+                used = self.used_margin() - released
             free = equity - used
             level = math.inf if used + required <= 0 else equity / (used + required) * 100.0
             if required > free or level < self.settings.margin_call_pct:
