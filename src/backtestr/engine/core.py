@@ -40,6 +40,8 @@ from backtestr.model.arrays import F64, I64
 __all__ = ["Engine", "RunCancelledError", "RunControl"]
 
 FIELDS = ("open", "high", "low", "close", "volume", "price")
+# allocations between young-generation collections during a long run (Python's default: 700)
+_RUN_GC_THRESHOLD = 20_000
 
 
 class RunCancelledError(BacktestrError):
@@ -562,8 +564,16 @@ class Engine:
         # it: freezing them spares every full collection from walking them again. (Garbage
         # frozen with them is only delayed: unfreezing hands it back to the collector.)
         freeze = stop - self.next_step >= 10_000
+        threshold = gc.get_threshold()
+        # another run in this process raised it already: that run restores it
+        retune = freeze and threshold[0] != _RUN_GC_THRESHOLD
         if freeze:
             gc.freeze()
+            # A busy run allocates an order, a trade and a few records per fill, none of them
+            # in cycles: collecting the young generation every 700 allocations only walks them
+            # again and again. Rarer collections still reclaim any cycles the strategy makes.
+            if retune:
+                gc.set_threshold(_RUN_GC_THRESHOLD, *threshold[1:])
         try:
             if self.events.active:
                 self._run_observed(on_bar, stop)
@@ -572,6 +582,8 @@ class Engine:
             else:
                 self._run_fast(on_bar, stop, progress)
         finally:
+            if retune:
+                gc.set_threshold(*threshold)
             if freeze:
                 gc.unfreeze()
         if self.next_step >= self.n_steps:
