@@ -674,12 +674,16 @@ class Engine:
         broker = self.broker
         broker.wake_step = self._next_scheduled()
         broker._refresh_next_check()
-        calls = None if self._bar_steps is None else set(self._bar_steps)
+        calls = self._bar_steps
+        pos = 0 if calls is None else bisect_left(calls, self.next_step)
         for i in range(self.next_step, stop):
             if i >= broker.next_check_step:
                 self._wake(i)
             self.step = i
-            if calls is None or i in calls:
+            if calls is None:
+                on_bar()
+            elif pos < len(calls) and calls[pos] == i:
+                pos += 1
                 on_bar()
             if broker.next_check_step <= i:
                 broker.process_through(i)

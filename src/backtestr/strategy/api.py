@@ -337,6 +337,8 @@ def wake_steps(signal: Indicator, n_steps: int) -> npt.NDArray[np.int64]:
     steps where a new bar of the signal closes with a true value."""
     ends = np.asarray(signal._ends, dtype=np.int64)[:n_steps]
     values = signal.values_all
+    if len(values) == 0:  # no bar of the signal at all
+        return np.zeros(0, dtype=np.int64)
     fresh = ends > np.r_[0, ends[:-1]]
     last = np.maximum(ends - 1, 0)
     true = (values != 0) & ~np.isnan(values)
