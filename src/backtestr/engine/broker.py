@@ -46,6 +46,10 @@ __all__ = ["Broker"]
 SCAN_CHUNK = 4096
 NEVER = 2**62
 _KIND_FROM_CODE = {code: kind for kind, code in KIND_CODE.items()}
+# Enum members read on every fill, bound once: ``Enum.MEMBER`` is a descriptor lookup (~100 ns)
+_SLIPPED = (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP)  # `in`: identity first
+_NETTING = PositionMode.NETTING
+_FILLED = OrderStatus.FILLED
 
 
 class Broker:
@@ -359,7 +363,7 @@ class Broker:
             self.cancel(order, OrderStatus.EXPIRED, "time in force ended", ts)
             return
         price = order.trigger_price
-        if order.type in (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP):
+        if order.type in _SLIPPED:
             slip = self.settings.slippage.slip(book.instrument)
             price = price + slip if order.is_buy else price - slip
         if order.stop_out:
@@ -399,7 +403,7 @@ class Broker:
         if close_only is not None:
             closing = [(t, -t.units) for t in close_only]
             remaining = 0.0
-        elif self.settings.position_mode is PositionMode.NETTING or order.reduce_first:
+        elif self.settings.position_mode is _NETTING or order.reduce_first:
             for trade in book.trades:
                 if remaining == 0 or (trade.units > 0) == (remaining > 0):
                     continue
@@ -449,7 +453,7 @@ class Broker:
         if remaining:
             share = commission * abs(remaining) / total_units
             self._open_trade(order, book, remaining, price, ts, k, share, rate)
-        order.status = OrderStatus.FILLED
+        order.status = _FILLED
         order.filled_ns = ts
         order.fill_price = price
         order.commission = commission
