@@ -156,20 +156,29 @@ def _last_change(steps: I64, n: int) -> I64:
     return np.cumsum(np.bincount(steps, minlength=n)[:n]) - 1
 
 
-def _held_at_steps(engine: Engine, steps: I64, rows: F64) -> F64:
-    """Per step, the last row of ``rows`` recorded at or before it (zeros before the first)."""
-    table = np.concatenate([rows, np.zeros((1, rows.shape[1]))])
-    return table[_last_change(steps, engine.n_steps)]  # index -1 picks the zero row
+def _held_at_steps(engine: Engine, steps: I64, columns: F64) -> F64:
+    """Per step, the last value of each row of ``columns`` (one row per quantity, one column
+    per change) recorded at or before it (zeros before the first); one row per quantity.
+
+    Gathered row by row: contiguous rows are several times faster to gather and to compute
+    with than the columns of a (steps, quantities) table.
+    """
+    last = _last_change(steps, engine.n_steps)  # index -1 picks the zero appended below
+    held = np.empty((len(columns), engine.n_steps))
+    for row, values in zip(held, columns, strict=True):
+        np.take(np.append(values, 0.0), last, out=row)
+    return held
 
 
 def _positions_by_symbol(engine: Engine) -> dict[str, F64]:
-    """Per symbol with changes, (long units, long cost, short units, short cost) per step."""
+    """Per symbol with changes, rows (long units, long cost, short units, short cost) of
+    values per step."""
     broker = engine.broker
     if not broker.change_positions:
         return {}
     steps = np.asarray(broker.change_steps, dtype=np.int64)
     symbols, *columns = zip(*broker.change_positions, strict=True)
-    table = np.asarray(columns, dtype=np.float64).T
+    table = np.asarray(columns, dtype=np.float64)
     if len(broker.books) == 1:
         return {next(iter(broker.books)): _held_at_steps(engine, steps, table)}
     names = np.asarray(symbols, dtype=object)
@@ -177,7 +186,7 @@ def _positions_by_symbol(engine: Engine) -> dict[str, F64]:
     for symbol in broker.books:
         mask = names == symbol
         if mask.any():
-            held[symbol] = _held_at_steps(engine, steps[mask], table[mask])
+            held[symbol] = _held_at_steps(engine, steps[mask], table[:, mask])
     return held
 
 
@@ -189,7 +198,7 @@ def equity_curve(engine: Engine, held: dict[str, F64] | None = None) -> pd.DataF
     equity = balance.copy()
     for symbol, state in (held if held is not None else _positions_by_symbol(engine)).items():
         book = broker.books[symbol]
-        long_units, long_cost, short_units, short_cost = state.T
+        long_units, long_cost, short_units, short_cost = state
         pnl = (long_units * book.mark_bid - long_cost) + (short_cost - short_units * book.mark_ask)
         equity += np.where((long_units != 0) | (short_units != 0), pnl * book.rate, 0.0)
     index = _times(engine.clock.open_ns)
@@ -363,5 +372,5 @@ def _built_without_gc(orders: list[Order]) -> pd.DataFrame:
 def _in_market(held: dict[str, F64], index: pd.DatetimeIndex) -> pd.Series:
     exposed = np.zeros(len(index), dtype=bool)
     for state in held.values():
-        exposed |= (state[:, 0] != 0) | (state[:, 2] != 0)
+        exposed |= (state[0] != 0) | (state[2] != 0)
     return pd.Series(exposed, index=index)
