@@ -244,3 +244,16 @@ def test_the_example_trades_as_it_would_called_on_every_bar() -> None:
     every = Backtest(source.replace(wake, ""), data, params={"fast": 5, "slow": 30}).run()
     assert woken.stats.total_trades > 20
     assert_same_run(every, woken)
+
+
+def test_between_steps_now_is_the_last_bar_run_whether_or_not_it_woke() -> None:
+    signal = np.zeros(500)
+    signal[[10, 20]] = 1.0
+    data = market(random_walk(500, 5))
+    woken = Backtest(event_strategy(signal, wake=True), data)
+    every = Backtest(event_strategy(signal, wake=False), data)
+    for backtest in (woken, every):
+        backtest.step(137)
+        backtest.submit_order("EURUSD", 10_000)  # by hand, mid-replay
+    assert woken.strategy.get_datetime() == every.strategy.get_datetime()
+    assert_same_run(woken.run(), every.run())

@@ -665,6 +665,7 @@ class Engine:
                     broker.process_through(target)
                 floor = target + 1
             self.next_step = high
+            self.step = high - 1  # where the dense loop leaves "now" (orders placed by hand)
             if self.control.cancelled:
                 raise RunCancelledError(f"Run cancelled at bar {self.next_step} of {n}.")
             if progress is not None:
