@@ -257,7 +257,14 @@ def handle_data(context, data):
 def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
     bars = random_bars(3, n=20_000)  # long enough for the engine to freeze the heap meanwhile
     assert gc.isenabled()
-    Backtest(SEED_STRATEGY, market(bars)).run()
+    threshold = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    code = SEED_STRATEGY + "\n    _seen.append(_gc.get_threshold())\n"
+    backtest = Backtest(code, market(bars))
+    backtest.strategy._namespace.update(_seen=seen, _gc=gc)  # type: ignore[attr-defined]
+    backtest.run()
+    assert seen[0][0] > threshold[0]  # young collections are rarer during the run
+    assert gc.get_threshold() == threshold
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
     gc.disable()

@@ -46,6 +46,10 @@ __all__ = ["Broker"]
 SCAN_CHUNK = 4096
 NEVER = 2**62
 _KIND_FROM_CODE = {code: kind for kind, code in KIND_CODE.items()}
+# Enum members read on every fill, bound once: ``Enum.MEMBER`` is a descriptor lookup (~100 ns)
+_SLIPPED = (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP)  # `in`: identity first
+_NETTING = PositionMode.NETTING
+_FILLED = OrderStatus.FILLED
 
 
 class Broker:
@@ -88,6 +92,11 @@ class Broker:
         self._multi_check = False
         self.now_ns = -(2**62)
         self._stop_outs: list[Order] = []
+        # one symbol quoted in the account currency: stop-out levels are exact and take the
+        # short path after each fill (_single_stop_out)
+        self._single = len(books) == 1 and all(
+            b.instrument.quote_currency == settings.currency for b in books.values()
+        )
         # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
         self.wake_step = NEVER
         self.rollover_steps: list[int] = clock_close_ns.searchsorted(
@@ -354,7 +363,7 @@ class Broker:
             self.cancel(order, OrderStatus.EXPIRED, "time in force ended", ts)
             return
         price = order.trigger_price
-        if order.type in (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP):
+        if order.type in _SLIPPED:
             slip = self.settings.slippage.slip(book.instrument)
             price = price + slip if order.is_buy else price - slip
         if order.stop_out:
@@ -387,13 +396,14 @@ class Broker:
         close_only: list[Trade] | None,
     ) -> None:
         instrument = book.instrument
-        rate = book.fill_rate(self.step)
+        step = self.step
+        rate = book.rate_at[step - 1 if step > 0 else 0]  # book.fill_rate(step), inline
         remaining = order.units
         closing: list[tuple[Trade, float]] = []
         if close_only is not None:
             closing = [(t, -t.units) for t in close_only]
             remaining = 0.0
-        elif self.settings.position_mode is PositionMode.NETTING or order.reduce_first:
+        elif self.settings.position_mode is _NETTING or order.reduce_first:
             for trade in book.trades:
                 if remaining == 0 or (trade.units > 0) == (remaining > 0):
                     continue
@@ -409,8 +419,15 @@ class Broker:
                 released += t.margin * abs(q) / abs(t.units)
             margin_rate = book.margin_rate
             required = abs(remaining) * price * rate * margin_rate
-            equity = self._equity_at_quote(book, k)
-            used = self.used_margin() - released
+            if self._single:  # _equity_at_quote and used_margin of the only book, inline
+                equity = self.balance
+                p = book.position
+                if p.long_units or p.short_units:
+                    equity += self.open_pnl(book, book.bid_at[k], book.ask_at[k], rate)
+                used = (sum([t.margin for t in book.trades]) if book.trades else 0) - released
+            else:
+                equity = self._equity_at_quote(book, k)
+                used = self.used_margin() - released
             free = equity - used
             level = math.inf if used + required <= 0 else equity / (used + required) * 100.0
             if required > free or level < self.settings.margin_call_pct:
@@ -436,7 +453,7 @@ class Broker:
         if remaining:
             share = commission * abs(remaining) / total_units
             self._open_trade(order, book, remaining, price, ts, k, share, rate)
-        order.status = OrderStatus.FILLED
+        order.status = _FILLED
         order.filled_ns = ts
         order.fill_price = price
         order.commission = commission
@@ -449,7 +466,10 @@ class Broker:
             )
             p = book.position
             self.events.emit(PositionChanged(order.symbol, p.units, p.average_price, ts))
-        self._update_stop_out(book, k)
+        if self._single:
+            self._single_stop_out(book, k)
+        else:
+            self._update_stop_out(book, k)
 
     def _open_trade(
         self,
@@ -694,6 +714,44 @@ class Broker:
             order.active_from = order.scanned_to = order.cross_from = first
             book.stop_out = order
             self._stop_outs.append(order)
+
+    def _single_stop_out(self, book: Book, filled_k: int) -> None:
+        """:meth:`_update_stop_out` after a fill at quote ``filled_k`` of the only book, which
+        is quoted in the account currency: the same level by the same arithmetic, without the
+        loops over books (it runs after every fill)."""
+        if self._stop_outs:
+            book.stop_out = None
+            self._stop_outs = []
+        trades = book.trades  # every open trade (the only book)
+        if not trades:
+            return
+        level = self.settings.stop_out_pct / 100.0
+        used = 0.0
+        for trade in trades:
+            used += trade.margin
+        if used <= 0 or level <= 0:
+            return
+        p = book.position
+        net = p.long_units - p.short_units
+        if abs(net) < 1e-12:
+            return
+        step = self.step
+        previous = step - 1 if step > 0 else 0
+        rate = book.rate_at[previous]  # book.fill_rate(step)
+        spread = book.mark_ask_at[previous] - book.mark_bid_at[previous]
+        constant = self.balance + 0.0 + (p.short_cost - p.long_cost) * rate
+        carry = p.short_units if net > 0 else p.long_units
+        trigger = (level * used - constant + carry * spread * rate) / (net * rate)
+        first = self._first_after_now(book, filled_k)
+        if book.extremes.stop_unreachable(first, net < 0, trigger):
+            return
+        order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
+        order.stop_price = trigger
+        order.stop_out = True
+        order.id = -1
+        order.active_from = order.scanned_to = order.cross_from = first
+        book.stop_out = order
+        self._stop_outs.append(order)
 
     def _first_after_now(self, book: Book, hint: int) -> int:
         """The first quote of ``book`` after ``now_ns``; usually ``hint + 1`` when the last

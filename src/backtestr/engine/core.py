@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import math
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,8 @@ from backtestr.model.arrays import F64, I64
 __all__ = ["Engine", "RunCancelledError", "RunControl"]
 
 FIELDS = ("open", "high", "low", "close", "volume", "price")
+# allocations between young-generation collections during a long run (Python's default: 700)
+_RUN_GC_THRESHOLD = 20_000
 
 
 class RunCancelledError(BacktestrError):
@@ -130,6 +133,8 @@ class Engine:
         self.records: list[tuple[int, str, float]] = []
         self._scheduled: list[tuple[int, int, Callable[[], None]]] = []
         self._scheduled_pos = 0
+        # the steps at which the per-bar callback runs (None: every step); see call_bar_at
+        self._bar_steps: list[int] | None = None
         self.finished = False
 
     # ----------------------------------------------------------------- setup
@@ -502,6 +507,24 @@ class Engine:
         self.records.append((self.step, name, float(value)))
 
     # ----------------------------------------------------------------- schedule
+    def call_bar_at(self, steps: I64 | None) -> None:
+        """Call the per-bar callback only at ``steps`` (``None``: at every step again).
+
+        Every other step still applies fills, exits, expiries, swaps, stop-outs and scheduled
+        callbacks exactly as usual (the broker wakes on its own steps); only the strategy's
+        per-bar code is not called there, and the loop jumps from one due step to the next.
+        """
+        if steps is None:
+            self._bar_steps = None
+            return
+        unique = np.unique(np.asarray(steps, dtype=np.int64))
+        if len(unique) and (unique[0] < 0 or unique[-1] >= self.n_steps):
+            raise ConfigError(
+                f"Bar steps must lie in 0..{self.n_steps - 1}; got {int(unique[0])} to "
+                f"{int(unique[-1])}."
+            )
+        self._bar_steps = unique.tolist()
+
     def schedule(self, steps: list[int], callback: Callable[[], None]) -> None:
         """Call ``callback`` at each of ``steps`` (before the per-bar callback)."""
         order = len(self._scheduled)
@@ -541,14 +564,26 @@ class Engine:
         # it: freezing them spares every full collection from walking them again. (Garbage
         # frozen with them is only delayed: unfreezing hands it back to the collector.)
         freeze = stop - self.next_step >= 10_000
+        threshold = gc.get_threshold()
+        # another run in this process raised it already: that run restores it
+        retune = freeze and threshold[0] != _RUN_GC_THRESHOLD
         if freeze:
             gc.freeze()
+            # A busy run allocates an order, a trade and a few records per fill, none of them
+            # in cycles: collecting the young generation every 700 allocations only walks them
+            # again and again. Rarer collections still reclaim any cycles the strategy makes.
+            if retune:
+                gc.set_threshold(_RUN_GC_THRESHOLD, *threshold[1:])
         try:
             if self.events.active:
                 self._run_observed(on_bar, stop)
+            elif self._bar_steps is not None:
+                self._run_sparse(on_bar, stop, progress, self._bar_steps)
             else:
                 self._run_fast(on_bar, stop, progress)
         finally:
+            if retune:
+                gc.set_threshold(*threshold)
             if freeze:
                 gc.unfreeze()
         if self.next_step >= self.n_steps:
@@ -588,15 +623,69 @@ class Engine:
             if progress is not None:
                 progress(self.next_step, n)
 
+    def _run_sparse(
+        self,
+        on_bar: Callable[[], None],
+        stop: int,
+        progress: Callable[[int, int], None] | None,
+        bar_steps: list[int],
+    ) -> None:
+        """:meth:`_run_fast` when the callback runs only at ``bar_steps``: Python runs only
+        at those steps and at the broker's own (fills, exits, swaps, scheduled callbacks), in
+        the same order as the dense loop would run them."""
+        broker = self.broker
+        broker.wake_step = self._next_scheduled()
+        broker._refresh_next_check()
+        n = self.n_steps
+        pos = bisect_left(bar_steps, self.next_step)
+        calls = len(bar_steps)
+        block = 4096
+        for low in range(self.next_step, stop, block):
+            high = min(low + block, stop)
+            floor = low  # every step before it has been run
+            while True:
+                target = bar_steps[pos] if pos < calls else NEVER
+                due = broker.next_check_step
+                if due < floor:  # overdue: the dense loop would wake at its next step
+                    due = floor
+                if due < target:  # a broker step with no callback
+                    if due >= high:
+                        break
+                    self._wake(due)
+                    floor = due + 1
+                    continue
+                if target >= high:
+                    break
+                if target >= due:
+                    self._wake(target)
+                self.step = target
+                on_bar()
+                pos += 1
+                if broker.next_check_step <= target:  # trade-on-close fills on this bar
+                    broker.process_through(target)
+                floor = target + 1
+            self.next_step = high
+            self.step = high - 1  # where the dense loop leaves "now" (orders placed by hand)
+            if self.control.cancelled:
+                raise RunCancelledError(f"Run cancelled at bar {self.next_step} of {n}.")
+            if progress is not None:
+                progress(self.next_step, n)
+
     def _run_observed(self, on_bar: Callable[[], None], stop: int) -> None:
         broker = self.broker
         broker.wake_step = self._next_scheduled()
         broker._refresh_next_check()
+        calls = self._bar_steps
+        pos = 0 if calls is None else bisect_left(calls, self.next_step)
         for i in range(self.next_step, stop):
             if i >= broker.next_check_step:
                 self._wake(i)
             self.step = i
-            on_bar()
+            if calls is None:
+                on_bar()
+            elif pos < len(calls) and calls[pos] == i:
+                pos += 1
+                on_bar()
             if broker.next_check_step <= i:
                 broker.process_through(i)
             self.next_step = i + 1

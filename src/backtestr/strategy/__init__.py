@@ -1,7 +1,15 @@
 """The user-facing strategy API: the typed :class:`Strategy` class, the zipline-style function
 face, loading strategy code, and running it (:class:`Backtest`, :func:`run`)."""
 
-from backtestr.strategy.api import Account, BarData, Context, Indicator, Portfolio, Positions
+from backtestr.strategy.api import (
+    Account,
+    BarData,
+    Context,
+    Indicator,
+    Portfolio,
+    Positions,
+    crosses,
+)
 from backtestr.strategy.backtest import Backtest, RunHandle, data_fingerprint
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.loader import StrategySource, load_strategy
@@ -21,6 +29,7 @@ __all__ = [
     "RunHandle",
     "Strategy",
     "StrategySource",
+    "crosses",
     "data_fingerprint",
     "date_rules",
     "load_strategy",

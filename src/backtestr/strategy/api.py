@@ -13,6 +13,7 @@ from sys import getrefcount
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from backtestr.engine import Engine, Position, Window
@@ -29,7 +30,9 @@ __all__ = [
     "Indicator",
     "Portfolio",
     "Positions",
+    "crosses",
     "missing_attribute_hint",
+    "wake_steps",
 ]
 
 
@@ -308,3 +311,35 @@ def compute_indicator(
                 "when later bars are removed. Use only past and current bars."
             )
     return Indicator(values, engine.ends(symbol, tf), engine)
+
+
+def crosses(a: Indicator, b: Indicator | float) -> Indicator:
+    """1.0 on the bars where ``a > b`` or ``a < b`` changes (a cross either way, or the first
+    bar both are defined), else 0.0: the bars on which a crossover strategy can act.
+
+    ``b`` is another indicator of the same bars or a constant level. Bar ``i`` compares bars
+    ``i`` and ``i - 1`` only, so the result looks no further ahead than ``a`` and ``b``.
+    """
+    if isinstance(b, Indicator):
+        if b._ends is not a._ends and not np.array_equal(np.asarray(b._ends), np.asarray(a._ends)):
+            raise ConfigError("crosses() needs two indicators of the same symbol and timeframe.")
+        level: F64 | float = b.values_all
+    else:
+        level = float(b)
+    values = a.values_all
+    side = np.where(values > level, 1, np.where(values < level, -1, 0))
+    changed = side != np.r_[0, side[:-1]]
+    return Indicator(changed.astype(np.float64), a._ends, a._engine)
+
+
+def wake_steps(signal: Indicator, n_steps: int) -> npt.NDArray[np.int64]:
+    """The steps at which ``signal`` reads true (non-zero, not NaN) for the first time: the
+    steps where a new bar of the signal closes with a true value."""
+    ends = np.asarray(signal._ends, dtype=np.int64)[:n_steps]
+    values = signal.values_all
+    if len(values) == 0:  # no bar of the signal at all
+        return np.zeros(0, dtype=np.int64)
+    fresh = ends > np.r_[0, ends[:-1]]
+    last = np.maximum(ends - 1, 0)
+    true = (values != 0) & ~np.isnan(values)
+    return np.flatnonzero(fresh & true[last]).astype(np.int64)

@@ -21,6 +21,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from backtestr.engine import (
@@ -40,6 +42,7 @@ from backtestr.strategy.api import (
     Indicator,
     Portfolio,
     compute_indicator,
+    wake_steps,
 )
 from backtestr.strategy.params import Params, ParamValue
 from backtestr.strategy.schedule import DateRule, TimeRule, date_rules, scheduled_steps, time_rules
@@ -84,6 +87,7 @@ class Strategy:
     def _bind(self, engine: Engine, params: Params) -> None:
         self._engine = engine
         self._initializing = True
+        self._wake_steps: npt.NDArray[np.int64] | None = None
         self.data = BarData(engine)
         self.portfolio = Portfolio(engine)
         self.account = Account(engine)
@@ -318,6 +322,32 @@ class Strategy:
         )
 
     indicator = I
+
+    def wake_on(self, signal: Indicator) -> None:
+        """Call :meth:`on_bar` (``handle_data``) only on the bars where ``signal`` is true.
+
+        For precomputed-indicator strategies that act only on events, e.g.
+        ``wake_on(crosses(fast, slow))``: the engine then skips the other bars without
+        calling Python, while fills, exits, swaps, stop-outs, scheduled functions and the
+        equity curve are processed for every bar as usual. The result is identical to
+        calling ``handle_data`` on every bar *if it would do nothing on the skipped bars* —
+        that is the promise the strategy makes. ``signal`` is an :meth:`indicator` (so it
+        was checked for look-ahead) or built from indicators by :func:`crosses`; a bar of it
+        counts once, on the step its bar closes. Call it in ``initialize``; calling it again
+        adds bars (either signal wakes the strategy).
+        """
+        if not getattr(self, "_initializing", False):
+            raise StrategyError("wake_on can only be called in initialize")
+        if not isinstance(signal, Indicator) or signal._engine is not self._engine:
+            raise ConfigError(
+                "wake_on() takes an indicator of this run: indicator(...) or crosses(a, b)."
+            )
+        engine = self._engine
+        steps = wake_steps(signal, engine.n_steps)
+        if self._wake_steps is not None:
+            steps = np.union1d(self._wake_steps, steps)
+        self._wake_steps = steps
+        engine.call_bar_at(steps)
 
 
 def _to_ns(value: str | pd.Timestamp) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backtestr.engine import FixedSlippage, NoCommission, Percent, PerLot, PerMillion, PerTrade
+from backtestr.strategy.api import crosses
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.schedule import date_rules, time_rules
 
@@ -36,6 +37,7 @@ API_FUNCTIONS = (
     "set_commission",
     "set_slippage",
     "indicator",
+    "wake_on",
 )
 _CONSTANTS: dict[str, Any] = {
     "date_rules": date_rules,
@@ -46,6 +48,7 @@ _CONSTANTS: dict[str, Any] = {
     "PerTrade": PerTrade,
     "NoCommission": NoCommission,
     "FixedSlippage": FixedSlippage,
+    "crosses": crosses,
 }
 
 
