@@ -1,5 +1,5 @@
 // One module owns the candle chart: it is created once, fed with setHistory / prependHistory /
-// pushBar, and disposed. The data feed lives elsewhere (STYLE.md rule 14).
+// pushBars, and disposed. The data feed lives elsewhere (STYLE.md rule 14).
 
 import {
   CandlestickSeries,
@@ -226,18 +226,23 @@ export class CandleChart {
     return added;
   }
 
-  /** Add a new bar, or update the newest one when it has the same time. */
-  pushBar(candle: CandlestickData<UTCTimestamp>, volume: HistogramData<UTCTimestamp>): void {
-    const last = this.bars.candles[this.bars.candles.length - 1];
-    if (last !== undefined && last.time === candle.time) {
-      this.bars.candles[this.bars.candles.length - 1] = candle;
-      this.bars.volumes[this.bars.volumes.length - 1] = volume;
-    } else {
-      this.bars.candles.push(candle);
-      this.bars.volumes.push(volume);
+  /** Add new bars (oldest first); a bar with the newest bar's time updates it. The chart is
+   * told bar by bar (`update`, not `setData`), the last price once. */
+  pushBars(
+    rows: { candle: CandlestickData<UTCTimestamp>; volume: HistogramData<UTCTimestamp> }[],
+  ): void {
+    for (const { candle, volume } of rows) {
+      const last = this.bars.candles[this.bars.candles.length - 1];
+      if (last !== undefined && last.time === candle.time) {
+        this.bars.candles[this.bars.candles.length - 1] = candle;
+        this.bars.volumes[this.bars.volumes.length - 1] = volume;
+      } else {
+        this.bars.candles.push(candle);
+        this.bars.volumes.push(volume);
+      }
+      this.candles.update(candle);
+      this.volumes.update(volume);
     }
-    this.candles.update(candle);
-    this.volumes.update(volume);
     this.markLastPrice();
   }
 
