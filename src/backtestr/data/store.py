@@ -409,16 +409,35 @@ class Store:
         if start_ns is not None:
             bars = self._read_bars(plan, start_ns, stop)
         else:
-            span = (plan.frame.duration_ns or 31 * 86_400 * 10**9) * limit * 2
-            while True:
-                begin = stop - span
-                bars = self._read_bars(plan, begin, stop)
-                if len(bars) >= limit or begin <= data_first:
-                    break
-                span *= 4
+            bars = self._read_back(plan, stop, limit, data_first)
         if len(bars) > limit:
             bars = bars.slice(len(bars) - limit, len(bars))
         return BarPage(bars, len(bars) > 0 and int(bars.ts_ns[0]) > data_first)
+
+    def _read_back(self, plan: _BarPlan, stop: int, limit: int, data_first: int) -> BarArrays:
+        """At least ``limit`` bars opening before ``stop`` (fewer when the data starts later),
+        read in windows going back in time. Each window reads only what the bars before it did
+        not cover, so a window that fell short (weekends, holidays, gaps) costs what is missing,
+        not a re-read of everything: a page of daily bars reads about the year it shows."""
+        # five trading days a week: a window half again as long as the bars asked for
+        span = (plan.frame.duration_ns or 31 * 86_400 * 10**9) * limit * 3 // 2
+        pieces: list[BarArrays] = []
+        found = 0
+        end = stop
+        while True:
+            begin = end - span
+            piece = self._read_bars(plan, begin, end)
+            pieces.append(piece)
+            found += len(piece)
+            if found >= limit or begin <= data_first:
+                break
+            # the rest at the density just seen, with a margin; a window without data: 4x back
+            density = len(piece) / span
+            wanted = (limit - found) * 5 // 4 + 1
+            span = int(wanted / density) if density > 0 else span * 4
+            end = begin
+        pieces.reverse()
+        return pieces[0] if len(pieces) == 1 else BarArrays.concat(pieces)
 
     def _bar_plan(self, symbol: str, timeframe: Timeframe | str, side: PriceSide | str) -> _BarPlan:
         frame = Timeframe.parse(timeframe)
