@@ -485,18 +485,11 @@ class Store:
 
         frame, trading_day = plan.frame, plan.trading_day
         if source.kind == "ticks":
-            ticks = TickArrays.concat(
-                [
-                    lake.read_tick_file(self.home / "lake" / row.path, read_start, read_end)
-                    for row in rows
-                ]
-            )
+            paths = [self.home / "lake" / row.path for row in rows]
+            ticks = lake.read_tick_files(paths, read_start, read_end)
             return aggregate_ticks(ticks, [frame], side=plan.side, trading_day=trading_day)[frame]
-        stored = BarArrays.concat(
-            [
-                lake.read_bar_file(self.home / "lake" / row.path, read_start, read_end)
-                for row in rows
-            ]
+        stored = lake.read_bar_files(
+            [self.home / "lake" / row.path for row in rows], read_start, read_end
         )
         source_frame = Timeframe.parse(source.kind)
         if source_frame == frame:
