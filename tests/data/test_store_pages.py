@@ -96,3 +96,55 @@ def test_bad_page_requests_say_what_is_wrong(store: Store) -> None:
         store.latest_bars("EURUSD", "M1", limit=0)
     with pytest.raises(NoDataError, match="GBPUSD"):
         store.latest_bars("GBPUSD", "M1")
+
+
+def gappy_m1_csv(path: Path) -> Path:
+    """Weekday minutes in four stretches of ten days, with forty empty days between them."""
+    stamps = np.concatenate(
+        [
+            np.datetime64("2019-01-02T00:00", "m")
+            + np.timedelta64(50 * stretch, "D")
+            + np.arange(10 * 1_440).astype("timedelta64[m]")
+            for stretch in range(4)
+        ]
+    )
+    weekday = (stamps.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 0: Monday
+    stamps = stamps[weekday < 5]
+    close = np.round(1.3 + np.cumsum(np.random.default_rng(5).normal(0, 1e-4, len(stamps))), 5)
+    rows = [
+        f"{str(stamp).replace('T', ' ')},{c:.5f},{c + 1e-4:.5f},{c - 1e-4:.5f},{c:.5f},1"
+        for stamp, c in zip(stamps, close, strict=True)
+    ]
+    path.write_text("timestamp,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gappy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    folder = tmp_path_factory.mktemp("gappy")
+    opened = Store.open(folder / "home")
+    opened.import_file(gappy_m1_csv(folder / "GBPUSD_M1.csv"), symbol="GBPUSD")
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize(
+    ("timeframe", "limit"), [("M1", 3_000), ("H1", 100), ("H4", 50), ("D1", 9), ("W1", 3)]
+)
+def test_pages_over_gaps_and_weekends_are_the_history_cut_in_pieces(
+    gappy: Store, timeframe: str, limit: int
+) -> None:
+    """A page's first window falls short across the gaps; reading further back must neither
+    lose nor repeat a bar, and a page holds exactly ``limit`` bars while older ones exist."""
+    everything = gappy.bars("GBPUSD", timeframe)
+    pages: list[BarArrays] = []
+    end: int | None = None
+    while True:
+        page = gappy.latest_bars("GBPUSD", timeframe, end_ns=end, limit=limit)
+        pages.insert(0, page.bars)
+        if not page.has_more:
+            break
+        assert len(page.bars) == limit
+        end = int(page.bars.ts_ns[0])
+    assert len(pages) >= 2
+    assert same_bars(BarArrays.concat(pages), everything)

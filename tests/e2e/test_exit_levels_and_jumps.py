@@ -30,7 +30,9 @@ def test_a_runs_trades_show_their_stop_loss_and_take_profit(page: Page, tmp_path
     trades = int(page.get_by_test_id("total-trades").text_content() or "0")
     assert trades > 2
     page.get_by_test_id("data-tab").click()
-    # every trade had both levels: two segments each for the trades on the loaded H1 bars
+    # every trade had both levels: two segments each for the trades on the loaded H1 bars. The
+    # trades are fetched after "Completed" shows: wait for them to reach the chart.
+    expect(chart).not_to_have_attribute("data-exit-segments", "0")
     segments = int(chart.get_attribute("data-exit-segments") or "0")
     assert segments >= 2
     assert segments % 2 == 0

@@ -33,7 +33,9 @@ __all__ = [
     "partition_file_name",
     "period_keys",
     "read_bar_file",
+    "read_bar_files",
     "read_tick_file",
+    "read_tick_files",
     "write_table",
     "write_table_atomically",
 ]
@@ -93,20 +95,24 @@ def arrays_to_table(data: TickArrays | BarArrays) -> pa.Table:
 
 
 def _read(
-    path: Path,
+    paths: list[Path],
     schema: pa.Schema,
     kind: type[ArraysT],
     start_ns: int | None = None,
     end_ns: int | None = None,
 ) -> ArraysT:
-    """The file's rows, or (with bounds) at least those with ``start_ns <= ts < end_ns``: the
-    row groups that may hold them, chosen by their ``ts`` statistics; the caller clips."""
-    if start_ns is None and end_ns is None:
-        table = pq.read_table(path, schema=schema)
-    else:
+    """The files' rows end to end, or (with bounds) at least those with ``start_ns <= ts <
+    end_ns``: the row groups that may hold them, chosen by their ``ts`` statistics; the caller
+    clips. The files are joined as Arrow tables and turned into arrays once, not copied twice."""
+    tables: list[pa.Table] = []
+    for path in paths:
+        if start_ns is None and end_ns is None:
+            tables.append(pq.read_table(path, schema=schema))
+            continue
         parquet = pq.ParquetFile(path)
         groups = _row_groups_between(parquet.metadata, start_ns, end_ns)
-        table = parquet.read_row_groups(groups).cast(schema)
+        tables.append(parquet.read_row_groups(groups).cast(schema))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
     columns: dict[str, np.ndarray[Any, Any]] = {}
     for field in fields(kind):
         name = "ts" if field.name == "ts_ns" else field.name
@@ -138,11 +144,25 @@ def _row_groups_between(
 def read_tick_file(
     path: Path, start_ns: int | None = None, end_ns: int | None = None
 ) -> TickArrays:
-    return _read(path, TICK_SCHEMA, TickArrays, start_ns, end_ns)
+    return _read([path], TICK_SCHEMA, TickArrays, start_ns, end_ns)
 
 
 def read_bar_file(path: Path, start_ns: int | None = None, end_ns: int | None = None) -> BarArrays:
-    return _read(path, BAR_SCHEMA, BarArrays, start_ns, end_ns)
+    return _read([path], BAR_SCHEMA, BarArrays, start_ns, end_ns)
+
+
+def read_tick_files(
+    paths: list[Path], start_ns: int | None = None, end_ns: int | None = None
+) -> TickArrays:
+    """Several partitions (in time order) as one block; bounds as in :func:`read_tick_file`."""
+    return _read(paths, TICK_SCHEMA, TickArrays, start_ns, end_ns)
+
+
+def read_bar_files(
+    paths: list[Path], start_ns: int | None = None, end_ns: int | None = None
+) -> BarArrays:
+    """Several partitions (in time order) as one block; bounds as in :func:`read_bar_file`."""
+    return _read(paths, BAR_SCHEMA, BarArrays, start_ns, end_ns)
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:

@@ -418,16 +418,35 @@ class Store:
         if start_ns is not None:
             bars = self._read_bars(plan, start_ns, stop)
         else:
-            span = (plan.frame.duration_ns or 31 * 86_400 * 10**9) * limit * 2
-            while True:
-                begin = stop - span
-                bars = self._read_bars(plan, begin, stop)
-                if len(bars) >= limit or begin <= data_first:
-                    break
-                span *= 4
+            bars = self._read_back(plan, stop, limit, data_first)
         if len(bars) > limit:
             bars = bars.slice(len(bars) - limit, len(bars))
         return BarPage(bars, len(bars) > 0 and int(bars.ts_ns[0]) > data_first)
+
+    def _read_back(self, plan: _BarPlan, stop: int, limit: int, data_first: int) -> BarArrays:
+        """At least ``limit`` bars opening before ``stop`` (fewer when the data starts later),
+        read in windows going back in time. Each window reads only what the bars before it did
+        not cover, so a window that fell short (weekends, holidays, gaps) costs what is missing,
+        not a re-read of everything: a page of daily bars reads about the year it shows."""
+        # five trading days a week: a window half again as long as the bars asked for
+        span = (plan.frame.duration_ns or 31 * 86_400 * 10**9) * limit * 3 // 2
+        pieces: list[BarArrays] = []
+        found = 0
+        end = stop
+        while True:
+            begin = end - span
+            piece = self._read_bars(plan, begin, end)
+            pieces.append(piece)
+            found += len(piece)
+            if found >= limit or begin <= data_first:
+                break
+            # the rest at the density just seen, with a margin; a window without data: 4x back
+            density = len(piece) / span
+            wanted = (limit - found) * 5 // 4 + 1
+            span = int(wanted / density) if density > 0 else span * 4
+            end = begin
+        pieces.reverse()
+        return pieces[0] if len(pieces) == 1 else BarArrays.concat(pieces)
 
     def _bar_plan(self, symbol: str, timeframe: Timeframe | str, side: PriceSide | str) -> _BarPlan:
         frame = Timeframe.parse(timeframe)
@@ -475,18 +494,11 @@ class Store:
 
         frame, trading_day = plan.frame, plan.trading_day
         if source.kind == "ticks":
-            ticks = TickArrays.concat(
-                [
-                    lake.read_tick_file(self.home / "lake" / row.path, read_start, read_end)
-                    for row in rows
-                ]
-            )
+            paths = [self.home / "lake" / row.path for row in rows]
+            ticks = lake.read_tick_files(paths, read_start, read_end)
             return aggregate_ticks(ticks, [frame], side=plan.side, trading_day=trading_day)[frame]
-        stored = BarArrays.concat(
-            [
-                lake.read_bar_file(self.home / "lake" / row.path, read_start, read_end)
-                for row in rows
-            ]
+        stored = lake.read_bar_files(
+            [self.home / "lake" / row.path for row in rows], read_start, read_end
         )
         source_frame = Timeframe.parse(source.kind)
         if source_frame == frame:

@@ -22,6 +22,7 @@ from backtestr.server.routes_runs import runs_router, strategies_router
 from backtestr.server.security import AccessGuard
 from backtestr.server.settings import ServerSettings
 from backtestr.server.store_access import StoreAccess
+from backtestr.server.warmup import start_warm_up
 
 __all__ = ["create_app"]
 
@@ -46,9 +47,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         access = StoreAccess(Store.open(settings.home))
         app.state.store = access
+        app.state.warm_up = start_warm_up()  # the first chart must not wait for numba
         try:
             yield
         finally:
+            app.state.warm_up.join()
             access.close()
 
     app = FastAPI(

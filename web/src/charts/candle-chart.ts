@@ -1,5 +1,5 @@
 // One module owns the candle chart: it is created once, fed with setHistory / prependHistory /
-// pushBar, and disposed. The data feed lives elsewhere (STYLE.md rule 14).
+// pushBars, and disposed. The data feed lives elsewhere (STYLE.md rule 14).
 
 import {
   CandlestickSeries,
@@ -48,17 +48,22 @@ const PAGE_AHEAD_BARS = 20;
 
 export class CandleChart {
   private readonly chart: IChartApi;
-  private readonly candles: ISeriesApi<"Candlestick">;
+  private candles: ISeriesApi<"Candlestick">;
   private readonly volumes: ISeriesApi<"Histogram">;
   private readonly element: HTMLElement;
   private bars: ChartBars = emptyBars();
-  private readonly markers: ISeriesMarkersPluginApi<Time>;
+  // Created with the first marks. lightweight-charts' markers plugin asks for a full update of
+  // the chart on every change of its series' data, even with no markers and even once
+  // detached: each bar of a replay then costs a relayout and a second repaint. So a chart
+  // without marks has no plugin, and the candles are a new series when the marks go away.
+  private markers: ISeriesMarkersPluginApi<Time> | null = null;
   private marks: TradeMark[] = [];
   private levels: TradeLevels[] = [];
   private readonly laneSeries: Record<ExitKind, ISeriesApi<"Line">[]> = {
     stop_loss: [],
     take_profit: [],
   };
+  private openExits: OpenExit[] = [];
   private openExitLines: IPriceLine[] = [];
   private historyVersion = 0; // told on the element: tests and benches wait for a new page
   private readonly nearStartListeners = new Set<NearStartListener>();
@@ -82,14 +87,6 @@ export class CandleChart {
       rightPriceScale: { borderColor: "#2a2e39" },
       crosshair: { mode: 0 },
     });
-    this.candles = this.chart.addSeries(CandlestickSeries, {
-      upColor: "#26a69a",
-      downColor: "#ef5350",
-      wickUpColor: "#26a69a",
-      wickDownColor: "#ef5350",
-      borderVisible: false,
-      priceFormat: { type: "price", precision: 5, minMove: 0.00001 },
-    });
     this.volumes = this.chart.addSeries(HistogramSeries, {
       priceScaleId: "volume",
       priceFormat: { type: "volume" },
@@ -99,8 +96,19 @@ export class CandleChart {
     // candles in the upper part, volume in the bottom fifth, so that they do not overlap
     this.chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 } });
     this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
+    this.candles = this.addCandles();
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
-    this.markers = createSeriesMarkers(this.candles, []);
+  }
+
+  private addCandles(): ISeriesApi<"Candlestick"> {
+    return this.chart.addSeries(CandlestickSeries, {
+      upColor: "#26a69a",
+      downColor: "#ef5350",
+      wickUpColor: "#26a69a",
+      wickDownColor: "#ef5350",
+      borderVisible: false,
+      priceFormat: { type: "price", precision: 5, minMove: 0.00001 },
+    });
   }
 
   /** Show buys and sells (a run's trades, replay fills) on the bars that hold them. */
@@ -118,6 +126,7 @@ export class CandleChart {
   /** The open position's exit levels as price lines; an empty list removes them. */
   setOpenExits(exits: OpenExit[]): void {
     for (const line of this.openExitLines) this.candles.removePriceLine(line);
+    this.openExits = exits;
     this.openExitLines = exits.map((exit) =>
       this.candles.createPriceLine({
         price: exit.price,
@@ -163,7 +172,8 @@ export class CandleChart {
       });
     }
     markers.sort((a, b) => (a.time as number) - (b.time as number));
-    this.markers.setMarkers(markers);
+    if (this.markers !== null) this.markers.setMarkers(markers);
+    else if (markers.length > 0) this.markers = createSeriesMarkers(this.candles, markers);
   }
 
   private drawLevels(): void {
@@ -194,6 +204,14 @@ export class CandleChart {
   /** Replace everything shown with `bars` and show the newest of them. */
   setHistory(bars: ChartBars, precision = 5): void {
     this.bars = bars;
+    if (this.markers !== null && this.marks.length === 0) {
+      // drop the markers plugin with the series it is stuck to (see `markers`)
+      this.chart.removeSeries(this.candles); // its price lines go with it
+      this.openExitLines = [];
+      this.candles = this.addCandles();
+      this.markers = null;
+      this.setOpenExits(this.openExits);
+    }
     this.candles.applyOptions({
       priceFormat: { type: "price", precision, minMove: 10 ** -precision },
     });
@@ -226,18 +244,23 @@ export class CandleChart {
     return added;
   }
 
-  /** Add a new bar, or update the newest one when it has the same time. */
-  pushBar(candle: CandlestickData<UTCTimestamp>, volume: HistogramData<UTCTimestamp>): void {
-    const last = this.bars.candles[this.bars.candles.length - 1];
-    if (last !== undefined && last.time === candle.time) {
-      this.bars.candles[this.bars.candles.length - 1] = candle;
-      this.bars.volumes[this.bars.volumes.length - 1] = volume;
-    } else {
-      this.bars.candles.push(candle);
-      this.bars.volumes.push(volume);
+  /** Add new bars (oldest first); a bar with the newest bar's time updates it. The chart is
+   * told bar by bar (`update`, not `setData`), the last price once. */
+  pushBars(
+    rows: { candle: CandlestickData<UTCTimestamp>; volume: HistogramData<UTCTimestamp> }[],
+  ): void {
+    for (const { candle, volume } of rows) {
+      const last = this.bars.candles[this.bars.candles.length - 1];
+      if (last !== undefined && last.time === candle.time) {
+        this.bars.candles[this.bars.candles.length - 1] = candle;
+        this.bars.volumes[this.bars.volumes.length - 1] = volume;
+      } else {
+        this.bars.candles.push(candle);
+        this.bars.volumes.push(volume);
+      }
+      this.candles.update(candle);
+      this.volumes.update(volume);
     }
-    this.candles.update(candle);
-    this.volumes.update(volume);
     this.markLastPrice();
   }
 

@@ -69,9 +69,10 @@ export class ChartPanel {
     this.replay = new ReplayControls({
       selection: () => this.selection,
       begin: (history) => this.beginReplay(history),
-      push: (bar) => {
-        const row = barRow(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume);
-        this.ensureChart().pushBar(row.candle, row.volume);
+      push: (bars) => {
+        this.ensureChart().pushBars(
+          bars.map((bar) => barRow(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume)),
+        );
         this.updateCount();
       },
       mark: (mark) => this.ensureChart().addMark(mark),
@@ -209,7 +210,8 @@ export class ChartPanel {
   }
 
   private updateCount(): void {
-    this.countLabel.textContent = String(this.chart?.count ?? 0);
+    const text = String(this.chart?.count ?? 0);
+    if (this.countLabel.textContent !== text) this.countLabel.textContent = text;
   }
 }
 

@@ -6,12 +6,26 @@ import type { TradeMark } from "../state/results";
 import { byTestId } from "./dom";
 import { jumpNotice, ReplayControls } from "./replay-controls";
 
-function setup() {
+/** `frame()` runs what was scheduled for the next frame. */
+function manualFrames() {
+  let due: (() => void)[] = [];
+  return {
+    schedule: (callback: () => void) => due.push(callback),
+    frame: () => {
+      const now = due;
+      due = [];
+      for (const callback of now) callback();
+    },
+  };
+}
+
+function setup(schedule: (callback: () => void) => void = (callback) => callback()) {
   const sent: ReplayCommand[] = [];
   const starts: ReplayStart[] = [];
   const seen = {
     history: [] as ChartBars[],
     bars: [] as ReplayBar[],
+    pushes: 0,
     marks: [] as TradeMark[],
     exits: [] as OpenExit[][],
   };
@@ -21,7 +35,10 @@ function setup() {
     {
       selection: () => ({ symbol: "EURUSD", timeframe: "M5" }),
       begin: (history) => seen.history.push(history),
-      push: (bar) => seen.bars.push(bar),
+      push: (bars) => {
+        seen.pushes += 1;
+        seen.bars.push(...bars);
+      },
       mark: (mark) => seen.marks.push(mark),
       exits: (exits) => seen.exits.push(exits),
       strategy: () => "def handle_data(context, data):\n    pass\n",
@@ -32,6 +49,7 @@ function setup() {
       closed = onClose;
       return { send: (command) => sent.push(command), close: () => closed() };
     },
+    schedule,
   );
   const click = (id: string): void => byTestId<HTMLButtonElement>(controls.element, id).click();
   return { controls, sent, starts, seen, click, deliver: (m: ReplayMessage) => deliver(m) };
@@ -158,5 +176,88 @@ describe("ReplayControls exit levels and jumps back", () => {
     expect(jumpNotice({ time: 1549274400, backwards: true, discarded_orders: 1 })).toContain(
       "1 hand order placed after it was discarded",
     );
+  });
+});
+
+describe("ReplayControls applies a frame's messages together", () => {
+  const bar = (time: number, close: number): ReplayMessage => ({
+    type: "bar",
+    step: time / 60,
+    time,
+    open: 1,
+    high: 2,
+    low: 0.5,
+    close,
+    volume: 1,
+  });
+  const equity = (value: number): ReplayMessage => ({
+    type: "equity",
+    time: 0,
+    equity: value,
+    balance: value,
+  });
+
+  it("hands the bars between two frames to the chart in one call, in order", () => {
+    const frames = manualFrames();
+    const { controls, seen, click, deliver } = setup(frames.schedule);
+    click("replay-play-button");
+    deliver(bar(60, 1.1));
+    deliver(equity(1000));
+    deliver(bar(120, 1.2));
+    deliver(equity(1001.5));
+    expect(seen.bars).toEqual([]); // nothing drawn before the frame
+    frames.frame();
+    expect(seen.pushes).toBe(1);
+    expect(seen.bars.map((pushed) => pushed.close)).toEqual([1.1, 1.2]);
+    expect(byTestId(controls.element, "replay-equity").textContent).toBe("1,001.50");
+    deliver(bar(180, 1.3));
+    frames.frame();
+    expect(seen.pushes).toBe(2);
+    expect(seen.bars.map((pushed) => pushed.time)).toEqual([60, 120, 180]);
+  });
+
+  it("puts a fill's bar on the chart before its mark", () => {
+    const frames = manualFrames();
+    const order: string[] = [];
+    const controls = new ReplayControls(
+      {
+        selection: () => ({ symbol: "EURUSD", timeframe: "M1" }),
+        begin: () => order.push("history"),
+        push: (bars) => order.push(`bars ${bars.map((pushed) => pushed.time).join(",")}`),
+        mark: (mark) => order.push(`mark ${mark.time}`),
+        exits: () => order.push("exits"),
+        strategy: () => null,
+      },
+      (_start, onMessage) => {
+        onMessage({
+          type: "history",
+          time: [0],
+          open: [1],
+          high: [1],
+          low: [1],
+          close: [1],
+          volume: [1],
+        });
+        onMessage(bar(60, 1.1));
+        onMessage(bar(120, 1.2));
+        onMessage({ type: "fill", time: 120, order_id: 1, units: 1000, price: 1.2 });
+        onMessage(bar(180, 1.3));
+        return { send: () => undefined, close: () => undefined };
+      },
+      frames.schedule,
+    );
+    byTestId<HTMLButtonElement>(controls.element, "replay-step-button").click();
+    frames.frame();
+    expect(order).toEqual(["history", "bars 60,120", "mark 120", "bars 180"]);
+  });
+
+  it("drops what was queued when the replay is closed", () => {
+    const frames = manualFrames();
+    const { controls, seen, click, deliver } = setup(frames.schedule);
+    click("replay-play-button");
+    deliver(bar(60, 1.1));
+    controls.close();
+    frames.frame();
+    expect(seen.bars).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "../api/replay";
 import { toChartBars, type ChartBars } from "../charts/bars";
 import type { OpenExit } from "../charts/candle-chart";
+import { FrameQueue, nextFrame, type Schedule } from "../state/frame-queue";
 import { formatMoney, formatPercent, type TradeMark } from "../state/results";
 import { h } from "./dom";
 
@@ -19,7 +20,8 @@ export interface ReplayView {
   /** What to replay: the chart's symbol and timeframe, or null without data. */
   selection(): { symbol: string; timeframe: string } | null;
   begin(history: ChartBars): void;
-  push(bar: ReplayBar): void;
+  /** The bars that arrived since the last frame, oldest first (never empty). */
+  push(bars: ReplayBar[]): void;
   mark(mark: TradeMark): void;
   /** The open position's stop-loss / take-profit levels (empty: none, or flat). */
   exits(exits: OpenExit[]): void;
@@ -48,12 +50,16 @@ export class ReplayControls {
   private readonly buttons: Record<string, HTMLButtonElement>;
   private connection: Pick<ReplayConnection, "send" | "close"> | null = null;
   private playing = false;
+  // messages are applied once per frame: at 100 bars/s several arrive between two frames
+  private readonly inbox: FrameQueue<ReplayMessage>;
 
   constructor(
     private readonly view: ReplayView,
     private readonly connect: Connect = (start, onMessage, onClose) =>
       new ReplayConnection(start, onMessage, onClose),
+    schedule: Schedule = nextFrame,
   ) {
+    this.inbox = new FrameQueue((messages) => this.receiveAll(messages), schedule);
     this.from = h("input", { type: "date", testid: "replay-from", "aria-label": "Replay from" });
     this.speed = h(
       "select",
@@ -144,6 +150,7 @@ export class ReplayControls {
 
   /** Close the replay (the chart is about to show something else). */
   close(): void {
+    this.inbox.clear();
     this.connection?.close();
     this.connection = null;
     this.playing = false;
@@ -187,7 +194,7 @@ export class ReplayControls {
         history: 200,
         ...(this.withStrategy.checked ? { source: this.view.strategy() ?? undefined } : {}),
       },
-      (message) => this.receive(message),
+      (message) => this.inbox.push(message),
       () => {
         if (this.connection === connection) {
           this.connection = null;
@@ -201,14 +208,36 @@ export class ReplayControls {
     return connection;
   }
 
-  private receive(message: ReplayMessage): void {
+  /** A frame's messages in arrival order: consecutive bars go to the chart together, the
+   * position and equity texts are written once, with their newest values. */
+  private receiveAll(messages: ReplayMessage[]): void {
+    let bars: ReplayBar[] = [];
+    const texts: { position?: string; equity?: string } = {};
+    for (const message of messages) {
+      if (message.type === "bar") {
+        bars.push(message);
+        continue;
+      }
+      // a fill's mark needs its bar on the chart; a history replaces the bars before it
+      if (bars.length > 0 && (message.type === "fill" || message.type === "history")) {
+        this.view.push(bars);
+        bars = [];
+      }
+      this.receive(message, texts);
+    }
+    if (bars.length > 0) this.view.push(bars);
+    if (texts.position !== undefined) setText(this.position, texts.position);
+    if (texts.equity !== undefined) setText(this.equity, texts.equity);
+  }
+
+  private receive(
+    message: Exclude<ReplayMessage, { type: "bar" }>,
+    texts: { position?: string; equity?: string },
+  ): void {
     switch (message.type) {
       case "history":
         this.view.begin(toChartBars(message));
         this.status.textContent = "";
-        break;
-      case "bar":
-        this.view.push(message);
         break;
       case "fill":
         this.view.mark({
@@ -218,7 +247,7 @@ export class ReplayControls {
         });
         break;
       case "position":
-        this.position.textContent =
+        texts.position =
           message.units === 0
             ? "flat"
             : `${message.units > 0 ? "long" : "short"} ${Math.abs(message.units)} @ ${message.average_price.toFixed(5)}`;
@@ -230,7 +259,7 @@ export class ReplayControls {
         this.status.textContent = jumpNotice(message);
         break;
       case "equity":
-        this.equity.textContent = formatMoney(message.equity);
+        texts.equity = formatMoney(message.equity);
         break;
       case "state":
         this.playing = message.playing;
@@ -264,6 +293,11 @@ export class ReplayControls {
     this.from.disabled = live;
     this.withStrategy.disabled = live;
   }
+}
+
+/** Writes only a changed text: an unchanged one would still cost a layout. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 /** What the trader is told after a jump; a jump back says what it undid. */

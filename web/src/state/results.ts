@@ -114,9 +114,16 @@ export function formatPercent(value: number | string | null | undefined): string
   return `${number.toFixed(2)}%`;
 }
 
+// One formatter for every call: toLocaleString with options builds a new one each time, which
+// showed in the replay's profile (the equity is formatted for every bar).
+const MONEY = new Intl.NumberFormat("en-US", {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
 export function formatMoney(value: number): string {
   if (!Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return MONEY.format(value);
 }
 
 export function formatRatio(value: number | string | null | undefined): string {
