@@ -22,10 +22,7 @@ from backtestr.data.store import Store
 from backtestr.engine import (
     EngineSettings,
     ModellingMode,
-    PositionMode,
     RunResult,
-    parse_commission,
-    parse_slippage,
 )
 from backtestr.engine.costs import CommissionModel, SlippageModel
 from backtestr.errors import ConfigError, did_you_mean
@@ -51,6 +48,7 @@ from backtestr.strategy.backtest import Backtest
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.feed import market_from_store
 from backtestr.strategy.loader import StrategySource, load_strategy
+from backtestr.strategy.run import engine_settings, utc_ns
 from backtestr.strategy.stored import save_run_result
 
 __all__ = ["StoredSweep", "optimize", "param_texts", "run_stored_sweep"]
@@ -96,33 +94,6 @@ def param_texts(params: ParamSpec) -> list[str]:
             texts.append(f"{name}={spec}")
         return texts
     return [str(text) for text in params]
-
-
-def engine_settings(
-    *,
-    cash: float = 100_000.0,
-    currency: str = "USD",
-    leverage: float | None = None,
-    commission: str | CommissionModel | None = None,
-    slippage: str | SlippageModel | None = None,
-    spread_pips: float = 0.0,
-    mode: str | ModellingMode = ModellingMode.OHLC,
-    trade_on_close: bool = False,
-    hedging: bool = False,
-) -> EngineSettings:
-    return EngineSettings(
-        cash=cash,
-        currency=currency.upper(),
-        leverage=leverage,
-        mode=ModellingMode.parse(mode),
-        trade_on_close=trade_on_close,
-        position_mode=PositionMode.HEDGING if hedging else PositionMode.NETTING,
-        commission=(parse_commission(commission) if isinstance(commission, str) else commission)
-        or parse_commission("0"),
-        slippage=(parse_slippage(slippage) if isinstance(slippage, str) else slippage)
-        or parse_slippage("0"),
-        spread_pips=spread_pips,
-    )
 
 
 def run_stored_sweep(
@@ -297,7 +268,6 @@ def optimize(
     ...     # doctest: +SKIP
     >>> frame.attrs["best_run_id"]  # doctest: +SKIP
     """
-    from backtestr.strategy.run import _utc_ns
 
     source = strategy if isinstance(strategy, StrategySource) else load_strategy(strategy)
     space = ParamSpace.parse(param_texts(params), list(constraints))
@@ -313,8 +283,8 @@ def optimize(
         home=resolve_home(home),
         symbols=[symbol, *symbols],
         timeframe=timeframe,
-        start_ns=_utc_ns(start),
-        end_ns=_utc_ns(end),
+        start_ns=utc_ns(start),
+        end_ns=utc_ns(end),
         method=method,
         trials=trials,
         objective=objective,

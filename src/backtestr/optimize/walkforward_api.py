@@ -16,7 +16,7 @@ from backtestr.data.store import Store
 from backtestr.engine import EngineSettings, MarketData, ModellingMode
 from backtestr.engine.costs import CommissionModel, SlippageModel
 from backtestr.errors import ConfigError
-from backtestr.optimize.api import check_objective, engine_settings, param_texts
+from backtestr.optimize.api import check_objective, param_texts
 from backtestr.optimize.executors import Executor, make_executor
 from backtestr.optimize.records import SweepRecorder, load_done, sweep_id, sweep_spec
 from backtestr.optimize.space import ParamSpace
@@ -27,6 +27,7 @@ from backtestr.optimize.windows import WalkForwardSpec
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.feed import market_from_store
 from backtestr.strategy.loader import StrategySource, load_strategy
+from backtestr.strategy.run import engine_settings, utc_ns
 
 __all__ = ["StoredWalkForward", "run_stored_walk_forward", "walk_forward"]
 
@@ -139,7 +140,7 @@ def walk_forward(
         )
     stored = run_stored_walk_forward(
         source, space, settings, walk_forward, home=resolve_home(home), symbols=wanted,
-        timeframe=timeframe, start_ns=_utc_ns(start), end_ns=_utc_ns(end), method=method,
+        timeframe=timeframe, start_ns=utc_ns(start), end_ns=utc_ns(end), method=method,
         trials=trials, objective=objective, maximize=maximize, executor=runner, seed=seed,
         progress=progress,
     )  # fmt: skip
@@ -196,13 +197,3 @@ def run_stored_walk_forward(
         executor=executor, done=done, on_result=SweepRecorder(home, analysis), progress=progress,
     )  # fmt: skip
     return StoredWalkForward(result, analysis)
-
-
-def _utc_ns(text: str | None) -> int | None:
-    import pandas as pd
-
-    if text is None:
-        return None
-    stamp = pd.Timestamp(text)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value)

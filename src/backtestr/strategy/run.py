@@ -24,7 +24,7 @@ from backtestr.strategy.backtest import Backtest, Progress
 from backtestr.strategy.base import Strategy
 from backtestr.strategy.loader import StrategySource
 
-__all__ = ["market_from_bars", "run"]
+__all__ = ["engine_settings", "market_from_bars", "run", "utc_ns"]
 
 
 def market_from_bars(
@@ -85,9 +85,32 @@ def run(
     """
     if data is None:
         data = _market_from_home(home, symbol, symbols, timeframe, start, end, mode, currency)
-    settings = EngineSettings(
+    settings = engine_settings(
+        cash=cash, currency=currency, leverage=leverage, commission=commission,
+        slippage=slippage, spread_pips=spread_pips, mode=mode, trade_on_close=trade_on_close,
+        hedging=hedging, close_at_end=close_at_end,
+    )  # fmt: skip
+    return Backtest(strategy, data, settings, params).run(progress)
+
+
+def engine_settings(
+    *,
+    cash: float = 100_000.0,
+    currency: str = "USD",
+    leverage: float | None = None,
+    commission: str | CommissionModel | None = None,
+    slippage: str | SlippageModel | None = None,
+    spread_pips: float = 0.0,
+    mode: str | ModellingMode = ModellingMode.OHLC,
+    trade_on_close: bool = False,
+    hedging: bool = False,
+    close_at_end: bool = True,
+) -> EngineSettings:
+    """Engine settings from the keyword arguments of :func:`run` (texts parsed; raises
+    ``ConfigError`` on bad ones)."""
+    return EngineSettings(
         cash=cash,
-        currency=currency,
+        currency=currency.upper(),
         leverage=leverage,
         mode=ModellingMode.parse(mode),
         trade_on_close=trade_on_close,
@@ -99,7 +122,6 @@ def run(
         spread_pips=spread_pips,
         close_at_end=close_at_end,
     )
-    return Backtest(strategy, data, settings, params).run(progress)
 
 
 def _market_from_home(
@@ -124,14 +146,15 @@ def _market_from_home(
             store,
             list(dict.fromkeys(s.upper() for s in wanted)),
             timeframe,
-            start_ns=_utc_ns(start),
-            end_ns=_utc_ns(end),
+            start_ns=utc_ns(start),
+            end_ns=utc_ns(end),
             mode=mode,
             currency=currency,
         )
 
 
-def _utc_ns(text: str | None) -> int | None:
+def utc_ns(text: str | None) -> int | None:
+    """An ISO 8601 time (UTC when it names no zone) as int64 nanoseconds; ``None`` stays."""
     if text is None:
         return None
     stamp = pd.Timestamp(text)
