@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 from backtestr.engine.book import Book
+from backtestr.engine.costs import FixedSlippage
 from backtestr.engine.events import (
     EventBus,
     OrderCancelled,
@@ -35,6 +36,7 @@ from backtestr.engine.orders import (
     OrderType,
     PositionMode,
 )
+from backtestr.engine.plain_fill import fill_plain_market
 from backtestr.engine.positions import Trade
 from backtestr.engine.settings import EngineSettings
 from backtestr.engine.views import elements
@@ -97,6 +99,13 @@ class Broker:
         self._single = len(books) == 1 and all(
             b.instrument.quote_currency == settings.currency for b in books.values()
         )
+        # plain market orders fill by the short path (engine/plain_fill.py) when it applies;
+        # off only to check that both paths agree
+        self.plain_fills = True
+        # the slippage of every market fill when it is a constant (the only symbol, fixed pips)
+        self._slip: float | None = None
+        if self._single and isinstance(settings.slippage, FixedSlippage):
+            self._slip = settings.slippage.slip(next(iter(books.values())).instrument)
         # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
         self.wake_step = NEVER
         self.rollover_steps: list[int] = clock_close_ns.searchsorted(
@@ -330,6 +339,8 @@ class Broker:
             self._update_stop_out()
         step_close: int = self._close_at[step]
         rollovers = self._rollover_list
+        plain = self.plain_fills and self._single and not self.events.active
+        netting = self.settings.position_mode is _NETTING
         while True:
             best: Order | None = None
             best_key: tuple[int, int] = (NEVER, 0)
@@ -351,7 +362,15 @@ class Broker:
                     continue
             if best is None:
                 break
-            self._execute(best)
+            if (
+                plain
+                and best.plain
+                and best.trigger_code == CODE_FILLED
+                and (netting or best.reduce_first)
+            ):  # plain_fill_applies
+                fill_plain_market(self, best)
+            else:
+                self._execute(best)
         self._refresh_next_check()
 
     def _execute(self, order: Order) -> None:

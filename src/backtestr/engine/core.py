@@ -34,7 +34,7 @@ from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
 from backtestr.engine.views import elements
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
-from backtestr.model import BarArrays, Timeframe, TradingDay
+from backtestr.model import BarArrays, Instrument, Timeframe, TradingDay
 from backtestr.model.arrays import F64, I64
 
 __all__ = ["Engine", "RunCancelledError", "RunControl"]
@@ -309,14 +309,21 @@ class Engine:
         """A plain good-till-cancelled market order of ``units`` (signed), rounded to the lot
         step: what :meth:`place_order` does with no options, by its shortest path (strategies
         place one on almost every signal)."""
-        feed = self.market.feeds.get(symbol)
-        if feed is None:
+        book = self.broker.books.get(symbol)
+        if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
-            feed = self.market.feeds[symbol]
-        instrument = feed.instrument
-        units = _round_units(units, instrument.lot_step * instrument.contract_size)
-        if units == 0.0:
+            book = self.broker.books[symbol]
+        return self._submit_plain(book.instrument, symbol, units, reduce_first)
+
+    def _submit_plain(
+        self, instrument: Instrument, symbol: str, units: float, reduce_first: bool
+    ) -> Order | None:
+        # _round_units, inline: this runs for almost every order of a busy strategy
+        lot = instrument.lot_step * instrument.contract_size
+        count = math.floor(abs(units) / lot + 1e-9)
+        if not count:
             return None
+        units = math.copysign(count * lot, units)
         if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
             return None
         order = Order.market(symbol, units, self._close_at[self.step], reduce_first=reduce_first)
@@ -481,7 +488,9 @@ class Engine:
         if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
             book = self.broker.books[symbol]
-        current = book.position.units + self.pending_market_units(symbol)
+        current = book.position.units
+        if self.broker.pending:
+            current += self.pending_market_units(symbol)
         if value == 0:
             if not current:
                 return None
@@ -493,7 +502,7 @@ class Engine:
             per_unit = price * book.rate_at[step]
             worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
             units = worth - current
-        return self.place_market_order(symbol, float(units), reduce_first=True)
+        return self._submit_plain(book.instrument, symbol, float(units), True)
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""

@@ -120,6 +120,9 @@ class Order:
     stop_out: bool = False
     event_step: int = -1
     siblings: tuple[int, ...] = ()
+    # a plain good-till-cancelled market order (built by :meth:`market`): the broker may fill
+    # it by its short path (engine/plain_fill.py)
+    plain: bool = False
 
     @classmethod
     def market(
@@ -134,6 +137,7 @@ class Order:
         order.units = units
         order.type = OrderType.MARKET
         order.created_ns = created_ns
+        order.plain = True
         if reduce_first:
             order.reduce_first = True
         return order
