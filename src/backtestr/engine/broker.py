@@ -19,7 +19,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from backtestr.engine.book import Book
+from backtestr.engine.book import Book, Extremes
 from backtestr.engine.costs import FixedSlippage
 from backtestr.engine.events import (
     EventBus,
@@ -184,8 +184,9 @@ class Broker:
         self._refresh_next_check()
         return order
 
-    def submit_market(self, order: Order, *, immediate: bool = False) -> Order:
-        """:meth:`submit` for a plain market order decided at the current step's close.
+    def submit_market(self, order: Order, book: Book, *, immediate: bool = False) -> Order:
+        """:meth:`submit` for a plain market order on ``book`` decided at the current step's
+        close.
 
         Same outcome, fewer steps: a market order fills on its first quote, so its trigger
         (quote, price, step) is known at once and only lowers the next step the broker must
@@ -193,12 +194,11 @@ class Broker:
         """
         if self._multi_check:  # the next check depends on the step: the general path
             return self.submit(order, order.created_ns, immediate=immediate)
-        order.id = self._next_order_id
-        self._next_order_id += 1
+        order_id = order.id = self._next_order_id
+        self._next_order_id = order_id + 1
         self.orders.append(order)
         if order.created_ns > self.now_ns:
             self.now_ns = order.created_ns
-        book = self.books[order.symbol]
         if book._step_end is None:
             book._load()
         step = self.step
@@ -206,17 +206,17 @@ class Broker:
         first: int = ends[step]
         if immediate and first > 0:
             first -= 1
-        order.active_from = first
-        order.cross_from = first + 1
-        order.scanned_to = first
-        self.pending[order.id] = order
+        self.pending[order_id] = order
         if self.events.active:
             self.events.emit(
-                OrderPlaced(order.id, order.symbol, order.units, order.type.value, order.created_ns)
+                OrderPlaced(order_id, order.symbol, order.units, order.type.value, order.created_ns)
             )
         if first >= len(book.ts_at):  # decided on the last quote: it never fills
+            order.active_from = order.scanned_to = first
+            order.cross_from = first + 1
             order.event_step = NEVER
             return order
+        # triggered at once: the scan positions of an untriggered order are never read
         order.trigger_k = first
         order.trigger_code = CODE_FILLED  # good till cancelled: it cannot expire first
         order.trigger_price = book.ask_at[first] if order.units > 0 else book.bid_at[first]
@@ -761,8 +761,31 @@ class Broker:
         constant = self.balance + 0.0 + (p.short_cost - p.long_cost) * rate
         carry = p.short_units if net > 0 else p.long_units
         trigger = (level * used - constant + carry * spread * rate) / (net * rate)
-        first = self._first_after_now(book, filled_k)
-        if book.extremes.stop_unreachable(first, net < 0, trigger):
+        self._place_single_stop_out(book, net, trigger, filled_k)
+
+    def _place_single_stop_out(self, book: Book, net: float, trigger: float, filled_k: int) -> None:
+        """Watch for the margin level of the only book's ``net`` position reaching the
+        stop-out level at price ``trigger``, from the quote after the fill at ``filled_k`` —
+        unless no later price reaches it (O(1), the usual case)."""
+        # _first_after_now and Extremes.stop_unreachable, inline (this runs after every fill)
+        ts = book.ts_at  # loaded: a fill happened
+        now = self.now_ns
+        if (
+            filled_k >= 0
+            and ts[filled_k] <= now
+            and (filled_k + 1 == len(ts) or ts[filled_k + 1] > now)
+        ):
+            first = filled_k + 1
+        else:
+            first = bisect_right(ts, now)
+        extremes = book._extremes or book.extremes
+        block = first // Extremes.BLOCK
+        if block >= len(extremes._min_bid):
+            return
+        if net < 0:
+            if extremes._max_ask[block] < trigger:
+                return
+        elif extremes._min_bid[block] > trigger:
             return
         order = Order(0, book.instrument.symbol, -1.0 if net > 0 else 1.0, OrderType.STOP, 0)
         order.stop_price = trigger

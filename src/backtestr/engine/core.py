@@ -34,7 +34,7 @@ from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
 from backtestr.engine.views import elements
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
-from backtestr.model import BarArrays, Instrument, Timeframe, TradingDay
+from backtestr.model import BarArrays, Timeframe, TradingDay
 from backtestr.model.arrays import F64, I64
 
 __all__ = ["Engine", "RunCancelledError", "RunControl"]
@@ -313,11 +313,10 @@ class Engine:
         if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
             book = self.broker.books[symbol]
-        return self._submit_plain(book.instrument, symbol, units, reduce_first)
+        return self._submit_plain(book, units, reduce_first)
 
-    def _submit_plain(
-        self, instrument: Instrument, symbol: str, units: float, reduce_first: bool
-    ) -> Order | None:
+    def _submit_plain(self, book: Book, units: float, reduce_first: bool) -> Order | None:
+        instrument = book.instrument
         # _round_units, inline: this runs for almost every order of a busy strategy
         lot = instrument.lot_step * instrument.contract_size
         count = math.floor(abs(units) / lot + 1e-9)
@@ -326,10 +325,11 @@ class Engine:
         units = math.copysign(count * lot, units)
         if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
             return None
-        order = Order.market(symbol, units, self._close_at[self.step], reduce_first=reduce_first)
+        step = self.step
+        order = Order.market(instrument.symbol, units, self._close_at[step], reduce_first)
         broker = self.broker
-        broker.step = self.step
-        return broker.submit_market(order, immediate=self.settings.trade_on_close)
+        broker.step = step
+        return broker.submit_market(order, book, immediate=self.settings.trade_on_close)
 
     def place_order(
         self,
@@ -502,7 +502,7 @@ class Engine:
             per_unit = price * book.rate_at[step]
             worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
             units = worth - current
-        return self._submit_plain(book.instrument, symbol, float(units), True)
+        return self._submit_plain(book, float(units), True)
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""

@@ -126,7 +126,7 @@ class Order:
 
     @classmethod
     def market(
-        cls, symbol: str, units: float, created_ns: int, *, reduce_first: bool = False
+        cls, symbol: str, units: float, created_ns: int, reduce_first: bool = False
     ) -> Order:
         """A plain good-till-cancelled market order, equal to ``Order(0, symbol, units,
         OrderType.MARKET, created_ns, reduce_first=reduce_first)`` but built without

@@ -116,7 +116,22 @@ def _open_from_flat(
     net = long_units - short_units
     position.units = 0.0 if abs(net) < 1e-9 else net
     _record(broker, instrument.symbol, balance, long_units, long_cost, short_units, short_cost)
-    broker._single_stop_out(book, k)
+    # Broker._single_stop_out with this trade alone (the same arithmetic)
+    if broker._stop_outs:
+        book.stop_out = None
+        broker._stop_outs = []
+    level = broker.settings.stop_out_pct / 100.0
+    used = 0.0 + required
+    if used <= 0 or level <= 0 or abs(net) < 1e-12:
+        return
+    step = broker.step
+    previous = step - 1 if step > 0 else 0
+    mark_rate = book.rate_at[previous]
+    spread = book.mark_ask_at[previous] - book.mark_bid_at[previous]
+    constant = balance + 0.0 + (short_cost - long_cost) * mark_rate
+    carry = short_units if net > 0 else long_units
+    trigger = (level * used - constant + carry * spread * mark_rate) / (net * mark_rate)
+    broker._place_single_stop_out(book, net, trigger, k)
 
 
 def _close_only_trade(
