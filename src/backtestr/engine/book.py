@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from backtestr.engine.market import QuotePath
 from backtestr.engine.orders import Order, OrderType
@@ -30,17 +31,9 @@ class Extremes:
     BLOCK = 256
 
     def __init__(self, path: QuotePath) -> None:
-        n = len(path)
-        blocks = -(-n // self.BLOCK)
-        pad = blocks * self.BLOCK - n
-
-        def blocked(values: F64, fill: float) -> F64:
-            return np.concatenate([values, np.full(pad, fill)]).reshape(blocks, self.BLOCK)
-
-        self.min_bid = np.minimum.accumulate(blocked(path.bid, np.inf).min(axis=1)[::-1])[::-1]
-        self.max_bid = np.maximum.accumulate(blocked(path.bid, -np.inf).max(axis=1)[::-1])[::-1]
-        self.min_ask = np.minimum.accumulate(blocked(path.ask, np.inf).min(axis=1)[::-1])[::-1]
-        self.max_ask = np.maximum.accumulate(blocked(path.ask, -np.inf).max(axis=1)[::-1])[::-1]
+        self.min_bid, self.max_bid, self.min_ask, self.max_ask = _suffix_block_extremes(
+            path.bid, path.ask, self.BLOCK
+        )
 
         # Python-level views: one element read costs a fraction of a numpy scalar read
         self._min_bid = elements(self.min_bid)
@@ -67,6 +60,43 @@ class Extremes:
         if is_buy:
             return bool(self._max_ask[block] < stop_price)
         return bool(self._min_bid[block] > stop_price)
+
+
+@njit(cache=True)
+def _suffix_block_extremes(bid: F64, ask: F64, block: int) -> tuple[F64, F64, F64, F64]:
+    """Per block of ``block`` quotes, the lowest and highest bid and ask from that block to the
+    end of the path (one pass over the quotes, one backward pass over the blocks)."""
+    n = len(bid)
+    blocks = (n + block - 1) // block
+    min_bid = np.empty(blocks)
+    max_bid = np.empty(blocks)
+    min_ask = np.empty(blocks)
+    max_ask = np.empty(blocks)
+    for b in range(blocks):
+        lo_bid = np.inf
+        hi_bid = -np.inf
+        lo_ask = np.inf
+        hi_ask = -np.inf
+        for k in range(b * block, min(n, (b + 1) * block)):
+            # a NaN quote (none in a built path) can trigger nothing: it is skipped
+            if bid[k] < lo_bid:
+                lo_bid = bid[k]
+            if bid[k] > hi_bid:
+                hi_bid = bid[k]
+            if ask[k] < lo_ask:
+                lo_ask = ask[k]
+            if ask[k] > hi_ask:
+                hi_ask = ask[k]
+        min_bid[b] = lo_bid
+        max_bid[b] = hi_bid
+        min_ask[b] = lo_ask
+        max_ask[b] = hi_ask
+    for b in range(blocks - 2, -1, -1):
+        min_bid[b] = min(min_bid[b], min_bid[b + 1])
+        max_bid[b] = max(max_bid[b], max_bid[b + 1])
+        min_ask[b] = min(min_ask[b], min_ask[b + 1])
+        max_ask[b] = max(max_ask[b], max_ask[b + 1])
+    return min_bid, max_bid, min_ask, max_ask
 
 
 @dataclass(slots=True, eq=False)
