@@ -121,10 +121,12 @@ class Broker:
         """Balance plus open P&L marked at ``step``'s close."""
         equity = self.balance
         for book in self.books.values():
-            if book.position.long_units or book.position.short_units:
-                equity += self.open_pnl(
-                    book, book.mark_bid_at[step], book.mark_ask_at[step], book.rate_at[step]
-                )
+            p = book.position
+            if p.long_units or p.short_units:  # open_pnl at the step's marks, inline
+                equity += (
+                    (p.long_units * book.mark_bid_at[step] - p.long_cost)
+                    + (p.short_cost - p.short_units * book.mark_ask_at[step])
+                ) * book.rate_at[step]
         return equity
 
     def used_margin(self) -> float:

@@ -526,7 +526,9 @@ class Engine:
         if steps is None:
             self._bar_steps = None
             return
-        unique = np.unique(np.asarray(steps, dtype=np.int64))
+        unique = np.asarray(steps, dtype=np.int64)
+        if len(unique) > 1 and not bool((unique[1:] > unique[:-1]).all()):
+            unique = np.unique(unique)  # (signals give them sorted: no hashing then)
         if len(unique) and (unique[0] < 0 or unique[-1] >= self.n_steps):
             raise ConfigError(
                 f"Bar steps must lie in 0..{self.n_steps - 1}; got {int(unique[0])} to "
