@@ -313,9 +313,11 @@ class Engine:
         if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
             book = self.broker.books[symbol]
-        return self._submit_plain(book, units, reduce_first)
+        return self._submit_plain(book, symbol, units, reduce_first)
 
-    def _submit_plain(self, book: Book, units: float, reduce_first: bool) -> Order | None:
+    def _submit_plain(
+        self, book: Book, symbol: str, units: float, reduce_first: bool
+    ) -> Order | None:
         instrument = book.instrument
         # _round_units, inline: this runs for almost every order of a busy strategy
         lot = instrument.lot_step * instrument.contract_size
@@ -326,7 +328,7 @@ class Engine:
         if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
             return None
         step = self.step
-        order = Order.market(instrument.symbol, units, self._close_at[step], reduce_first)
+        order = Order.market(symbol, units, self._close_at[step], reduce_first)
         broker = self.broker
         broker.step = step
         return broker.submit_market(order, book, immediate=self.settings.trade_on_close)
@@ -502,7 +504,7 @@ class Engine:
             per_unit = price * book.rate_at[step]
             worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
             units = worth - current
-        return self._submit_plain(book, float(units), True)
+        return self._submit_plain(book, symbol, float(units), True)
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""
