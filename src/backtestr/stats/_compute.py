@@ -10,8 +10,9 @@ import pandas as pd
 
 from backtestr.errors import ConfigError
 from backtestr.model import TradingDay
+from backtestr.stats._daily import returns_and_periods_per_year
 from backtestr.stats._drawdown import drawdown_periods
-from backtestr.stats._returns import geometric_mean, returns_and_periods_per_year
+from backtestr.stats._returns import geometric_mean
 from backtestr.stats._statistics import Statistics
 from backtestr.stats._trades import validate_trades
 

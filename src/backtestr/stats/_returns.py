@@ -21,11 +21,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from backtestr.model import TradingDay
-from backtestr.model.arrays import I64
 
 __all__ = ["geometric_mean", "infer_periods_per_year", "period_returns"]
 
@@ -102,68 +100,6 @@ def infer_periods_per_year(equity: pd.Series, trading_day: TradingDay | None = N
         return {"W": 52.0, "ME": 12.0, "YE": 1.0}[code]
     labels = _day_labels(index, trading_day)
     weekend_share = float(np.mean(labels.day_of_week >= 5)) if len(labels) else 0.0
-    if weekend_share > _WEEKEND_SHARE:
-        return 365.0
-    if trading_day is not None and trading_day.starts_previous_evening:
-        return 260.0
-    return 252.0
-
-
-_DAY_NS = 86_400 * 10**9
-_THURSDAY = 3  # 1970-01-01, day 0 of the epoch, in pandas' numbering (Monday = 0)
-_COARSE_PERIODS_PER_YEAR = {"W": 52.0, "ME": 12.0, "YE": 1.0}
-
-
-def returns_and_periods_per_year(
-    equity: pd.Series, trading_day: TradingDay | None = None
-) -> tuple[npt.NDArray[np.float64], float]:
-    """:func:`period_returns` (values only) and :func:`infer_periods_per_year`, together.
-
-    The same numbers, for less work on long intraday curves: the day labels are computed once,
-    as integers, and the last point of each day is found by where the day number changes
-    (labels that never run backwards put each day's points next to each other). When they do
-    run backwards (wall-clock labels in an hour repeated when daylight saving ends), cannot be
-    held in nanoseconds or the curve holds a NaN, the pandas path above decides.
-    """
-    index = pd.DatetimeIndex(equity.index)
-    code = _period_code(index)
-    if code != "D":
-        return period_returns(equity, trading_day).to_numpy(), _COARSE_PERIODS_PER_YEAR[code]
-    try:
-        labels = _day_label_ns(index, trading_day)
-    except pd.errors.OutOfBoundsDatetime:
-        return period_returns(equity, trading_day).to_numpy(), infer_periods_per_year(
-            equity, trading_day
-        )
-    days = labels // _DAY_NS
-    periods_per_year = _daily_periods_per_year(days, trading_day)
-    values = equity.to_numpy(dtype=np.float64)
-    # pandas skips NaN when it takes a day's last value
-    if np.any(labels[1:] < labels[:-1]) or np.isnan(values).any():
-        return period_returns(equity, trading_day).to_numpy(), periods_per_year
-    last_of_day = np.flatnonzero(days[1:] != days[:-1])
-    closes = np.append(values[last_of_day], values[-1:])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        returns = closes[1:] / closes[:-1] - 1.0
-    return returns, periods_per_year
-
-
-def _day_label_ns(index: pd.DatetimeIndex, trading_day: TradingDay | None) -> I64:
-    """:func:`_day_labels` as nanoseconds since the epoch (same instants, no index built)."""
-    utc = index.as_unit("ns")
-    if trading_day is None:
-        return utc.asi8
-    local = utc.tz_convert(trading_day.timezone).tz_localize(None).asi8
-    start = timedelta(hours=trading_day.start.hour, minutes=trading_day.start.minute)
-    shift = -(start // timedelta(microseconds=1)) * 1_000
-    if trading_day.starts_previous_evening:
-        shift += _DAY_NS
-    return local + np.int64(shift)
-
-
-def _daily_periods_per_year(days: I64, trading_day: TradingDay | None) -> float:
-    """:func:`infer_periods_per_year` for daily periods, from the label of each point's day."""
-    weekend_share = float(np.mean((days + _THURSDAY) % 7 >= 5)) if len(days) else 0.0
     if weekend_share > _WEEKEND_SHARE:
         return 365.0
     if trading_day is not None and trading_day.starts_previous_evening:

@@ -1,4 +1,4 @@
-"""Period returns: the integer fast path compute_statistics takes equals the pandas definition."""
+"""Daily returns: the compiled path compute_statistics takes equals the pandas definition."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from backtestr.model import TradingDay
 from backtestr.stats import infer_periods_per_year, period_returns
-from backtestr.stats._returns import returns_and_periods_per_year
+from backtestr.stats._daily import returns_and_periods_per_year
 
 MINUTE_NS = 60 * 10**9
 # around the US and EU daylight-saving changes of 2024 (spring forward, fall back)
