@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtestr.engine import ModellingMode, SymbolFeed
+from backtestr.engine import MarketData, ModellingMode, SymbolFeed
 from backtestr.engine.market import build_quote_path
+from backtestr.errors import ConfigError
 from backtestr.model import BarArrays, Timeframe, fx_instrument
 
 MINUTE_NS = 60 * 10**9
@@ -57,3 +59,11 @@ def test_ohlc_path_is_open_nearer_extreme_farther_extreme_close(
     assert path.bid.tolist() == expected_bid.tolist()
     assert path.ask.tolist() == (expected_bid + np.repeat(cleaned, 4)).tolist()
     assert path.continuous.tolist() == [k % 4 != 0 for k in range(4 * n)]
+
+
+def test_market_data_rejects_bars_that_do_not_strictly_increase_in_time() -> None:
+    ts = np.array([0, MINUTE_NS, MINUTE_NS, 3 * MINUTE_NS], dtype=np.int64)
+    prices = np.ones(4)
+    bars = BarArrays.from_ohlc(ts, prices, prices, prices, prices, prices)
+    with pytest.raises(ConfigError, match="not strictly increasing"):
+        MarketData(Timeframe.parse("M1"), {"EURUSD": SymbolFeed(fx_instrument("EURUSD"), bars)})
