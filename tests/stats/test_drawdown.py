@@ -48,3 +48,40 @@ def test_periods_cover_exactly_the_points_under_water(values: list[float]) -> No
         assert depth[curve.index.get_loc(start)] == 0.0
     assert (covered == (depth > 0)).all()
     assert ((depth >= 0) & (depth <= 1)).all()
+
+
+def _reference_periods(values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The straightforward vectorised form: running peak, runs of points under water."""
+    peak = np.maximum.accumulate(values)
+    depth = np.zeros(len(values))
+    positive = peak > 0
+    depth[positive] = 1.0 - values[positive] / peak[positive]
+    under = depth > 0
+    edges = np.diff(np.concatenate(([0], under.astype(np.int8), [0])))
+    first = np.flatnonzero(edges == 1)
+    after = np.flatnonzero(edges == -1)
+    worst = np.maximum.reduceat(depth, first) if len(first) else np.zeros(0)
+    return depth, first - 1, np.where(after < len(values), after, len(values) - 1), worst
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-50.0, 1e4, allow_nan=False),
+            st.sampled_from([0.0, -0.0, 100.0, float("nan")]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_depths_and_periods_match_the_vectorised_computation_bit_for_bit(
+    values: list[float],
+) -> None:
+    curve = equity_curve(values)
+    depth, peak_at, end_at, worst = _reference_periods(curve.to_numpy())
+    assert np.array_equal(drawdown(curve).to_numpy().view(np.int64), depth.view(np.int64))
+    periods = drawdown_periods(curve)
+    assert list(periods.start) == list(curve.index[peak_at])
+    assert list(periods.end) == list(curve.index[end_at])
+    assert np.array_equal(periods.depth.view(np.int64), worst.view(np.int64))

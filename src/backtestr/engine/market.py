@@ -75,7 +75,7 @@ class MarketData:
         for symbol, feed in self.feeds.items():
             if len(feed.bars) == 0:
                 raise ConfigError(f"No {self.timeframe} bars for {symbol} in the chosen range")
-            if np.any(np.diff(feed.bars.ts_ns) <= 0):
+            if not _strictly_increasing(feed.bars.ts_ns):
                 raise ConfigError(f"{symbol} bars are not strictly increasing in time")
 
     @property
@@ -138,20 +138,35 @@ def build_quote_path(
     if tf is None:
         raise ConfigError("execution_timeframe is required with execution_bars")
     closes = bar_close_times(bars, tf)
-    spread = _bar_spread(bars, default_spread)
     ts, bid, ask, continuous = _ohlc_path(
-        bars.ts_ns, closes, bars.open, bars.high, bars.low, bars.close, spread
+        bars.ts_ns,
+        closes,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.spread_avg,
+        default_spread,
     )
     return QuotePath(ts, bid, ask, continuous)
 
 
 @njit(cache=True)
 def _ohlc_path(
-    open_ns: I64, close_ns: I64, open_: F64, high: F64, low: F64, close: F64, spread: F64
+    open_ns: I64,
+    close_ns: I64,
+    open_: F64,
+    high: F64,
+    low: F64,
+    close: F64,
+    spread_avg: F64,
+    default_spread: float,
 ) -> tuple[I64, F64, F64, BOOL]:  # pragma: no cover - compiled
     """Four quotes per bar in one pass: open, nearer extreme, farther extreme, close.
 
-    The extremes sit at one and two thirds of the bar, the close just before the next bar.
+    The extremes sit at one and two thirds of the bar, the close just before the next bar. The
+    ask is the bid plus the bar's average spread, ``default_spread`` where that is missing
+    (as :func:`_bar_spread`, without building the cleaned column first).
     """
     n = len(open_ns)
     ts = np.empty(4 * n, dtype=np.int64)
@@ -170,7 +185,17 @@ def _ohlc_path(
         bid[j + 1] = high[i] if high_first else low[i]
         bid[j + 2] = low[i] if high_first else high[i]
         bid[j + 3] = close[i]
+        spread = spread_avg[i] if np.isfinite(spread_avg[i]) else default_spread
         for q in range(j, j + 4):
-            ask[q] = bid[q] + spread[i]
+            ask[q] = bid[q] + spread
         continuous[j] = False
     return ts, bid, ask, continuous
+
+
+@njit(cache=True)
+def _strictly_increasing(values: I64) -> bool:  # pragma: no cover - compiled
+    """``not np.any(np.diff(values) <= 0)`` without the difference array (checked per run)."""
+    for i in range(1, len(values)):  # noqa: SIM110 - numba compiles a loop, not all(generator)
+        if values[i] <= values[i - 1]:
+            return False
+    return True

@@ -11,16 +11,18 @@ from __future__ import annotations
 import gc
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from backtestr.engine.broker import Broker
 from backtestr.engine.core import Engine
+from backtestr.engine.equity import add_open_pnl, values_at_steps
 from backtestr.engine.matching import excursions
 from backtestr.engine.orders import Order
 from backtestr.model.arrays import F64, I64
@@ -145,66 +147,88 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _times(ns: Any) -> pd.DatetimeIndex:
     values = np.asarray(ns, dtype=np.int64).view("datetime64[ns]")
-    return pd.DatetimeIndex(values).tz_localize("UTC")
+    # naming the UTC dtype labels the values as UTC directly (no tz_localize pass over them)
+    return pd.DatetimeIndex(values, dtype=_UTC_NS)
 
 
-def _last_change(steps: I64, n: int) -> I64:
-    """Per step, the index of the last change recorded at or before it (-1: none yet).
-
-    ``steps`` (non-decreasing) are the steps the changes were recorded at; a cumulative count
-    of changes per step gives the answer without a binary search per step.
-    """
-    return np.cumsum(np.bincount(steps, minlength=n)[:n]) - 1
+_UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 
 
-def _held_at_steps(engine: Engine, steps: I64, columns: F64) -> F64:
-    """Per step, the last value of each row of ``columns`` (one row per quantity, one column
-    per change) recorded at or before it (zeros before the first); one row per quantity.
+@dataclass(frozen=True, slots=True)
+class _AccountSteps:
+    """Equity and balance at each step's close (rows of one block) and whether a position was
+    open there."""
 
-    Gathered row by row: contiguous rows are several times faster to gather and to compute
-    with than the columns of a (steps, quantities) table.
-    """
-    last = _last_change(steps, engine.n_steps)  # index -1 picks the zero appended below
-    held = np.empty((len(columns), engine.n_steps))
-    for row, values in zip(held, columns, strict=True):
-        np.take(np.append(values, 0.0), last, out=row)
-    return held
+    block: F64  # shape (2, steps): equity, balance
+    exposed: npt.NDArray[np.bool_]
 
 
-def _positions_by_symbol(engine: Engine) -> dict[str, F64]:
-    """Per symbol with changes, rows (long units, long cost, short units, short cost) of
-    values per step."""
-    broker = engine.broker
+# The broker's logs are Python tuples: ``fromiter`` with the dtype and count converts a column
+# in one pass (``asarray`` first scans the values to infer a dtype).
+def _float_column(values: Sequence[Any]) -> F64:
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
+def _int_column(values: Sequence[Any]) -> I64:
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _position_changes(broker: Broker, steps: I64) -> dict[str, tuple[I64, F64]]:
+    """Per symbol with changes, the steps of its changes and the rows (long units, long cost,
+    short units, short cost) recorded at them (``steps``: the step of every change)."""
     if not broker.change_positions:
         return {}
-    steps = np.asarray(broker.change_steps, dtype=np.int64)
     symbols, *columns = zip(*broker.change_positions, strict=True)
-    table = np.asarray(columns, dtype=np.float64)
+    table = np.stack([_float_column(column) for column in columns])
     if len(broker.books) == 1:
-        return {next(iter(broker.books)): _held_at_steps(engine, steps, table)}
+        return {next(iter(broker.books)): (steps, table)}
     names = np.asarray(symbols, dtype=object)
-    held: dict[str, F64] = {}
+    changes: dict[str, tuple[I64, F64]] = {}
     for symbol in broker.books:
         mask = names == symbol
         if mask.any():
-            held[symbol] = _held_at_steps(engine, steps[mask], table[:, mask])
-    return held
+            changes[symbol] = (steps[mask], np.ascontiguousarray(table[:, mask]))
+    return changes
 
 
-def equity_curve(engine: Engine, held: dict[str, F64] | None = None) -> pd.DataFrame:
+def _account_steps(engine: Engine) -> _AccountSteps:
     broker = engine.broker
-    steps = np.asarray(broker.change_steps, dtype=np.int64)
-    balances = np.asarray([*broker.change_balance, engine.settings.cash])
-    balance = balances[_last_change(steps, engine.n_steps)]  # index -1 picks the initial cash
-    equity = balance.copy()
-    for symbol, state in (held if held is not None else _positions_by_symbol(engine)).items():
+    steps = _int_column(broker.change_steps)
+    block = np.empty((2, engine.n_steps))
+    equity, balance = block
+    values_at_steps(
+        steps,
+        _float_column(broker.change_balance),
+        float(engine.settings.cash),
+        balance,
+    )
+    equity[:] = balance
+    exposed = np.zeros(engine.n_steps, dtype=np.bool_)
+    # symbols in the books' order, as the equity sums their P&L (a float sum depends on order)
+    changes = _position_changes(broker, steps)
+    for symbol, (at, (long_units, long_cost, short_units, short_cost)) in changes.items():
         book = broker.books[symbol]
-        long_units, long_cost, short_units, short_cost = state
-        pnl = (long_units * book.mark_bid - long_cost) + (short_cost - short_units * book.mark_ask)
-        equity += np.where((long_units != 0) | (short_units != 0), pnl * book.rate, 0.0)
+        add_open_pnl(
+            equity,
+            exposed,
+            at,
+            long_units,
+            long_cost,
+            short_units,
+            short_cost,
+            book.mark_bid,
+            book.mark_ask,
+            book.rate,
+        )
+    return _AccountSteps(block, exposed)
+
+
+def equity_curve(engine: Engine, account: _AccountSteps | None = None) -> pd.DataFrame:
+    block = (account or _account_steps(engine)).block
     index = _times(engine.clock.open_ns)
     index.name = "time"
-    return pd.DataFrame({"equity": equity, "balance": balance}, index=index)
+    # the (2, steps) block transposed is the layout pandas keeps its columns in: no copy
+    return pd.DataFrame(block.T, index=index, columns=["equity", "balance"], copy=False)
 
 
 def trade_table(engine: Engine) -> pd.DataFrame:
@@ -213,15 +237,29 @@ def trade_table(engine: Engine) -> pd.DataFrame:
         return empty_trades().assign(
             stop_loss=np.empty(0, dtype=np.float64), take_profit=np.empty(0, dtype=np.float64)
         )
-    columns = zip(*broker.closed, strict=True)
-    symbol_col, units_col, entry_ns, exit_ns, entry_col, exit_col, gross = islice(columns, 7)
-    commission, swap, pnl, pnl_pips, return_pct, entry_k_col, exit_k_col = islice(columns, 7)
-    stop_loss, take_profit = columns
+    (
+        symbol_col,
+        units_col,
+        entry_ns,
+        exit_ns,
+        entry_col,
+        exit_price,
+        gross,
+        commission,
+        swap,
+        pnl,
+        pnl_pips,
+        return_pct,
+        entry_k_col,
+        exit_k_col,
+        stop_loss,
+        take_profit,
+    ) = zip(*broker.closed, strict=True)
     n = len(symbol_col)
-    units = np.asarray(units_col, dtype=np.float64)
-    entry_price = np.asarray(entry_col, dtype=np.float64)
-    entry_k = np.asarray(entry_k_col, dtype=np.int64)
-    exit_k = np.asarray(exit_k_col, dtype=np.int64)
+    units = _float_column(units_col)
+    entry_price = _float_column(entry_col)
+    entry_k = _int_column(entry_k_col)
+    exit_k = _int_column(exit_k_col)
     mae = np.zeros(n)
     mfe = np.zeros(n)
     contract = np.zeros(n)
@@ -241,34 +279,34 @@ def trade_table(engine: Engine) -> pd.DataFrame:
         mae[mask] = -adverse / book.instrument.pip_size
         mfe[mask] = favourable / book.instrument.pip_size
         contract[mask] = book.instrument.contract_size
-    entry_time = _times(entry_ns)
-    exit_time = _times(exit_ns)
-    swap_charged = -np.asarray(swap, dtype=np.float64)
-    frame = pd.DataFrame(
+    entry_time = _times(_int_column(entry_ns))
+    exit_time = _times(_int_column(exit_ns))
+    size = np.abs(units)
+    # one frame in the final column order; the exit levels attached at entry follow the
+    # statistics' contract, for charts and reports
+    return pd.DataFrame(
         {
             "symbol": list(symbol_col),
             "side": np.where(units > 0, "long", "short"),
-            "size_units": np.abs(units),
-            "size_lots": np.abs(units) / contract,
+            "size_units": size,
+            "size_lots": size / contract,
             "entry_time": entry_time,
             "exit_time": exit_time,
             "entry_price": entry_price,
-            "exit_price": np.asarray(exit_col, dtype=np.float64),
-            "gross_pnl": np.asarray(gross, dtype=np.float64),
-            "commission": np.asarray(commission, dtype=np.float64),
-            "swap": swap_charged + 0.0,
-            "pnl": np.asarray(pnl, dtype=np.float64),
-            "pnl_pips": np.asarray(pnl_pips, dtype=np.float64),
-            "return_pct": np.asarray(return_pct, dtype=np.float64),
+            "exit_price": _float_column(exit_price),
+            "gross_pnl": _float_column(gross),
+            "commission": _float_column(commission),
+            "swap": -_float_column(swap) + 0.0,
+            "pnl": _float_column(pnl),
+            "pnl_pips": _float_column(pnl_pips),
+            "return_pct": _float_column(return_pct),
             "mae_pips": mae + 0.0,
             "mfe_pips": mfe,
             "duration": exit_time - entry_time,
-        }
-    )
-    # beyond the statistics' contract: the exit levels attached at entry, for charts and reports
-    return frame[list(TRADE_COLUMNS)].assign(
-        stop_loss=np.asarray(stop_loss, dtype=np.float64),
-        take_profit=np.asarray(take_profit, dtype=np.float64),
+            "stop_loss": _float_column(stop_loss),
+            "take_profit": _float_column(take_profit),
+        },
+        columns=[*TRADE_COLUMNS, "stop_loss", "take_profit"],
     )
 
 
@@ -338,10 +376,10 @@ def build_result(engine: Engine, manifest: Mapping[str, Any] | None = None) -> R
 
 
 def _build_result(engine: Engine, manifest: Mapping[str, Any] | None) -> RunResult:
-    held = _positions_by_symbol(engine)
-    equity = equity_curve(engine, held)
+    account = _account_steps(engine)
+    equity = equity_curve(engine, account)
     trades = trade_table(engine)
-    in_market = _in_market(held, pd.DatetimeIndex(equity.index))
+    in_market = pd.Series(account.exposed, index=equity.index, copy=False)
     first = engine.market.feeds[engine.symbols[0]].instrument
     stats = compute_statistics(
         equity["equity"],
@@ -375,10 +413,3 @@ def _built_without_gc(orders: list[Order]) -> pd.DataFrame:
     finally:
         if enabled:
             gc.enable()
-
-
-def _in_market(held: dict[str, F64], index: pd.DatetimeIndex) -> pd.Series:
-    exposed = np.zeros(len(index), dtype=bool)
-    for state in held.values():
-        exposed |= (state[0] != 0) | (state[2] != 0)
-    return pd.Series(exposed, index=index)

@@ -10,8 +10,9 @@ import pandas as pd
 
 from backtestr.errors import ConfigError
 from backtestr.model import TradingDay
+from backtestr.stats._daily import returns_and_periods_per_year
 from backtestr.stats._drawdown import drawdown_periods
-from backtestr.stats._returns import geometric_mean, infer_periods_per_year, period_returns
+from backtestr.stats._returns import geometric_mean
 from backtestr.stats._statistics import Statistics
 from backtestr.stats._trades import validate_trades
 
@@ -108,14 +109,14 @@ def compute_statistics(
     duration = end - start
     final = float(values[-1])
 
-    if periods_per_year is None:
-        periods_per_year = infer_periods_per_year(curve, trading_day)
-    elif not periods_per_year > 0:
+    if periods_per_year is not None and not periods_per_year > 0:
         raise ConfigError(f"periods_per_year must be positive, got {periods_per_year}.")
     if not initial_cash > 0:
         raise ConfigError(f"initial_cash must be positive, got {initial_cash}.")
 
-    returns = period_returns(curve, trading_day).to_numpy()
+    returns, inferred = returns_and_periods_per_year(curve, trading_day)
+    if periods_per_year is None:
+        periods_per_year = inferred
     # a period return below 1e-12 is the rounding of the equity values, not a gain or a loss
     returns = np.where(np.abs(returns) < 1e-12, 0.0, returns)
     # a wiped-out or absurd curve yields inf/NaN returns: the rules above give defined results

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numba import njit
+
+from backtestr.model.arrays import F64, I64
 
 __all__ = ["DrawdownPeriods", "drawdown", "drawdown_periods"]
 
@@ -24,18 +27,55 @@ def drawdown(equity: pd.Series) -> pd.Series:
     >>> drawdown(pd.Series([100.0, 80.0, 120.0, 90.0], index=index)).round(6).tolist()
     [0.0, 0.2, 0.0, 0.25]
     """
-    values = equity.to_numpy(dtype=np.float64)
+    values = np.ascontiguousarray(equity.to_numpy(dtype=np.float64))
     return pd.Series(_drawdown_values(values), index=equity.index, name="drawdown")
 
 
-def _drawdown_values(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    if len(values) == 0:
-        return np.zeros(0)
-    peak = np.maximum.accumulate(values)
+@njit(cache=True)
+def _drawdown_values(values: F64) -> F64:  # pragma: no cover - compiled
+    """``1 - value / running peak`` where the peak is positive, else 0, in one pass.
+
+    The peak follows ``np.maximum.accumulate``: a NaN becomes the peak and stays it.
+    """
     out = np.zeros(len(values))
-    positive = peak > 0
-    out[positive] = 1.0 - values[positive] / peak[positive]
+    if len(values) == 0:
+        return out
+    peak = values[0]
+    for i in range(len(values)):
+        value = values[i]
+        if peak == peak and (value != value or value > peak):
+            peak = value
+        if peak > 0:
+            out[i] = 1.0 - value / peak
     return out
+
+
+@njit(cache=True)
+def _under_water_runs(depth: F64) -> tuple[I64, I64, F64]:  # pragma: no cover - compiled
+    """The runs of consecutive points with ``depth > 0``: first point, one past the last point,
+    and the deepest depth of each."""
+    n = len(depth)
+    capacity = (n + 1) // 2  # runs are separated by at least one point
+    first = np.empty(capacity, dtype=np.int64)
+    after = np.empty(capacity, dtype=np.int64)
+    deepest = np.empty(capacity)
+    runs = 0
+    i = 0
+    while i < n:
+        if depth[i] > 0:
+            start = i
+            worst = depth[i]
+            i += 1
+            while i < n and depth[i] > 0:
+                worst = max(worst, depth[i])
+                i += 1
+            first[runs] = start
+            after[runs] = i
+            deepest[runs] = worst
+            runs += 1
+        else:
+            i += 1
+    return first[:runs], after[:runs], deepest[:runs]
 
 
 @dataclass(frozen=True)
@@ -70,19 +110,14 @@ def drawdown_periods(equity: pd.Series) -> DrawdownPeriods:
     >>> [str(d) for d in periods.durations], periods.depth.round(3).tolist()
     (['2 days 00:00:00', '2 days 00:00:00'], [0.1, 0.05])
     """
-    depth = _drawdown_values(equity.to_numpy(dtype=np.float64))
+    depth = _drawdown_values(np.ascontiguousarray(equity.to_numpy(dtype=np.float64)))
     index = pd.DatetimeIndex(equity.index)
-    under = depth > 0
-    if not under.any():
+    first, after, depths = _under_water_runs(depth)
+    if len(first) == 0:
         empty = index[:0]
         return DrawdownPeriods(empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
-    # runs of consecutive points under water: +1 where a run starts, -1 after it ends
-    edges = np.diff(np.concatenate(([0], under.astype(np.int8), [0])))
-    first = np.flatnonzero(edges == 1)
-    after = np.flatnonzero(edges == -1)  # one past the last point of each run
     recovered = after < len(depth)
     # a run cannot start at point 0 (the first point is its own peak), so first - 1 is the peak
     peak_at = first - 1
     end_at = np.where(recovered, after, len(depth) - 1)
-    depths = np.maximum.reduceat(depth, first)
     return DrawdownPeriods(index[peak_at], index[end_at], depths, recovered)
