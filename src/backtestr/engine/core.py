@@ -32,6 +32,7 @@ from backtestr.engine.market import MarketData, QuotePath, bar_close_times, buil
 from backtestr.engine.orders import Order, OrderStatus, OrderType, TimeInForce
 from backtestr.engine.positions import Position
 from backtestr.engine.settings import EngineSettings, ModellingMode
+from backtestr.engine.step_map import bar_marks, quote_step_ends
 from backtestr.engine.views import elements
 from backtestr.errors import BacktestrError, ConfigError, did_you_mean
 from backtestr.model import BarArrays, Timeframe, TradingDay
@@ -148,13 +149,11 @@ class Engine:
             quotes = self._quote_builder(symbol)
             bars = feed.bars
             self._bars[(symbol, self.timeframe)] = bars
-            if bars.ts_ns is self.clock.open_ns:  # the only symbol: its bars are the clock
-                index = np.arange(len(bars.ts_ns))
-            else:
-                index = np.searchsorted(bars.ts_ns, self.clock.open_ns, side="right") - 1
-            self._ends[(symbol, self.timeframe)] = elements(index + 1)
-            fresh = bars.ts_ns[np.maximum(index, 0)] == self.clock.open_ns
-            self._fresh[symbol] = None if bool(fresh.all()) else fresh.tolist()
+            mapped = bar_marks(
+                bars, self.clock.open_ns, settings.spread_pips * feed.instrument.pip_size
+            )
+            self._ends[(symbol, self.timeframe)] = elements(mapped.ends)
+            self._fresh[symbol] = None if bool(mapped.fresh.all()) else mapped.fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
                 path, step_end = built[symbol] = quotes()
                 last = np.maximum(step_end - 1, 0)
@@ -162,14 +161,8 @@ class Engine:
                 mark_ask = path.ask[last].copy()
                 mark_bid[step_end == 0] = np.nan
                 mark_ask[step_end == 0] = np.nan
-            else:
-                spread = bars.spread_avg.copy()
-                spread[~np.isfinite(spread)] = settings.spread_pips * feed.instrument.pip_size
-                safe = np.maximum(index, 0)
-                mark_bid = bars.close[safe].copy()
-                mark_ask = mark_bid + spread[safe]
-                mark_bid[index < 0] = np.nan
-                mark_ask[index < 0] = np.nan
+            else:  # already carried forward over gaps
+                mark_bid, mark_ask = mapped.bid, mapped.ask
             marks[symbol] = (_ffill(mark_bid), _ffill(mark_ask))
             quote_builders[symbol] = quotes
         for symbol, feed in self.market.feeds.items():
@@ -197,8 +190,7 @@ class Engine:
 
         def build() -> tuple[QuotePath, I64]:
             path = build_quote_path(feed, settings.mode, self.timeframe, settings.spread_pips)
-            step_end = np.searchsorted(path.ts_ns, self.clock.close_ns, side="left")
-            return path, step_end.astype(np.int64)
+            return path, quote_step_ends(path.ts_ns, self.clock.close_ns)
 
         return build
 
