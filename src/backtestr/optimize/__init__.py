@@ -17,12 +17,8 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from backtestr.optimize.executors import (
-        Executor,
-        ExecutorSession,
-        LocalPoolExecutor,
-        SerialExecutor,
-    )
+    from backtestr.optimize.executors import Executor, ExecutorSession, SerialExecutor
+    from backtestr.optimize.pool import LocalPoolExecutor
     from backtestr.optimize.space import Constraint, ParamRange, ParamSpace
     from backtestr.optimize.sweep import SearchMethod, SweepResult, run_sweep
     from backtestr.optimize.trial import (
@@ -38,9 +34,8 @@ if TYPE_CHECKING:
 
 # public name -> the module (of this package) that defines it
 _HOMES = {
-    **dict.fromkeys(
-        ["Executor", "ExecutorSession", "LocalPoolExecutor", "SerialExecutor"], "executors"
-    ),
+    **dict.fromkeys(["Executor", "ExecutorSession", "SerialExecutor"], "executors"),
+    "LocalPoolExecutor": "pool",
     **dict.fromkeys(["Constraint", "ParamRange", "ParamSpace"], "space"),
     **dict.fromkeys(["SearchMethod", "SweepResult", "run_sweep"], "sweep"),
     **dict.fromkeys(
