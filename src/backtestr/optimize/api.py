@@ -125,6 +125,7 @@ def run_stored_sweep(
     wanted = list(dict.fromkeys(s.upper() for s in symbols))
     if not wanted:
         raise ConfigError("Say which symbol to trade: symbol='EURUSD' (--symbol EURUSD).")
+    check_objective(objective)  # before any process starts or any data is read
     # the pool's worker processes start up (seconds of imports) while the data is read; the
     # sweep's session takes them over
     with executor:
@@ -139,7 +140,6 @@ def run_stored_sweep(
                 currency=settings.currency,
             )
             payload = SweepPayload(source, freeze_market(market), settings, objective)
-            check_objective(objective)
             data_hash = payload.data_hash
             go_up = objective_direction(objective, maximize)
             spec = sweep_spec(
