@@ -13,10 +13,26 @@ bars (200 000 by default, the random walk of ``engine_bars``). Printed:
 - the CPU each side obtained: on a shared machine a pool that gets less than its cores cannot
   reach the ratio, whatever its overhead;
 - the payload's pickled size (what each worker receives once) and an outcome's size (what each
-  task sends back).
+  task sends back);
+- the same two sweeps end to end on stored data, as ``backtestr optimize`` runs them
+  (``run_stored_sweep``: read every timeframe from the store, hash it, save each result in
+  the catalog as it completes): the serial executor against the local pool, each on its own
+  copy of one data home (a sweep on a home that already holds its results would reuse them).
+  There the pool's worker processes start while the data is read, as they do for a user; the
+  re-run of the best set afterwards is left out (``save_best=False``): it is one run in this
+  process after the sweep, the same on both sides, and no part of the sweep's throughput.
+
+The header says whether the installed packages are compiled to bytecode. When they are not (an
+environment synced without ``--compile-bytecode`` and run with ``PYTHONDONTWRITEBYTECODE``),
+every worker compiles numpy, pandas and numba from source, seconds that an installed BackTestr
+(pip compiles on install; Python caches on first import) does not pay; ``./dev`` compiles.
+
+The first ratio is the strict one: its timed region starts when the sweep is asked for with
+the data already in memory, so the pool's whole start-up (spawn, imports, numba cache) is in
+it, hidden only behind the trials this process runs meanwhile.
 
 Usage: ``./dev bench optimize_local [--bars 200000] [--workers 2] [--fast 5:50:5]
-[--slow 60:150:10]``.
+[--slow 60:150:10] [--no-stored]``.
 """
 
 from __future__ import annotations
@@ -25,10 +41,13 @@ import argparse
 import math
 import os
 import pickle
+import shutil
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from _synthetic import make_bars
 from backtestr.engine import EngineSettings, MarketData, SymbolFeed
@@ -102,6 +121,72 @@ def overhead_share(
     return max(0.0, busy - sum(runs) + started_before) / len(runs) / statistics.fmean(runs)
 
 
+def write_home(folder: Path, bars: int) -> Path:
+    """A data home holding the synthetic M1 bars, imported from a CSV as a user's would be."""
+    # imported here: the pool's spawned workers re-import this module when they start
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from backtestr.data.store import Store
+
+    data = make_bars(bars)
+    columns = {name: getattr(data, name) for name in ("open", "high", "low", "close", "volume")}
+    table = pa.table({"timestamp": pa.array(data.ts_ns.astype("datetime64[ns]")), **columns})
+    pacsv.write_csv(table, folder / "EURUSD_M1.csv")
+    home = folder / "home"
+    with Store.open(home) as store:
+        store.import_file(folder / "EURUSD_M1.csv", symbol="EURUSD", tz="UTC")
+    return home
+
+
+def timed_stored_sweep(home: Path, space: ParamSpace, executor: Executor) -> float:
+    """Wall time of ``backtestr optimize``'s sweep on ``home`` (data read included)."""
+    from backtestr.optimize.api import run_stored_sweep
+
+    start = time.perf_counter()
+    run_stored_sweep(
+        load_strategy(MOVING_AVERAGE_CROSS), space, EngineSettings(cash=100_000.0), home=home,
+        symbols=["EURUSD"], objective="total_return_pct", executor=executor, save_best=False,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    _join_retiring_pools()
+    return wall
+
+
+def _join_retiring_pools() -> None:
+    for thread in threading.enumerate():  # the workers exit in the background: wait for them
+        if thread.name == "backtestr-pool-retire":
+            thread.join()
+
+
+def stored_comparison(bars: int, space: ParamSpace, workers: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-optimize-") as folder:
+        started = time.perf_counter()
+        home = write_home(Path(folder), bars)
+        twin = Path(folder) / "home-pool"
+        shutil.copytree(home, twin)
+        print(f"stored data home written in {time.perf_counter() - started:.1f} s")
+        serial = timed_stored_sweep(home, space, SerialExecutor())
+        print(f"stored, serial    : {serial:7.1f} s (data read from the store included)")
+        pooled = timed_stored_sweep(twin, space, LocalPoolExecutor(workers=workers))
+        print(f"stored, local pool: {pooled:7.1f} s (workers start while the data is read)")
+        print(f"end-to-end ratio pool/serial on stored data: {serial / pooled:.2f}x")
+
+
+def packages_compiled() -> bool:
+    """Whether a new process reads numpy's, pandas's and numba's bytecode rather than compiling
+    their sources (what a worker process's start-up mostly is)."""
+    import importlib.util
+
+    import numba
+    import pandas
+
+    return all(
+        os.path.exists(importlib.util.cache_from_source(module.__file__ or ""))
+        for module in (numba, pandas)
+    )
+
+
 def _children_cpu() -> float:
     times = os.times()
     return times.children_user + times.children_system
@@ -113,6 +198,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fast", default="5:50:5")
     parser.add_argument("--slow", default="60:150:10")
+    parser.add_argument(
+        "--no-stored", action="store_true", help="skip the end-to-end sweeps on stored data"
+    )
     args = parser.parse_args()
     payload = payload_for(args.bars)
     space = ParamSpace.parse([f"fast={args.fast}", f"slow={args.slow}"])
@@ -121,6 +209,8 @@ def main() -> None:
     payload_mb = len(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)) / 1e6
     print(f"{tasks} runs on {args.bars:,} M1 bars; payload {payload_mb:.1f} MB pickled")
     # the machine is shared: the load says how much of the ratio is contention
+    compiled = "yes" if packages_compiled() else "NO: every worker compiles them from source"
+    print(f"installed packages compiled to bytecode: {compiled}")
     print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
     cpu_before = time.process_time()
@@ -133,9 +223,7 @@ def main() -> None:
     )
     children_before, own_before = _children_cpu(), time.process_time()
     pool_wall, pooled = timed_sweep(payload, space, LocalPoolExecutor(workers=args.workers))
-    for thread in threading.enumerate():  # the workers exit in the background: count them
-        if thread.name == "backtestr-pool-retire":
-            thread.join()
+    _join_retiring_pools()  # the workers exit in the background: count them
     # this process runs trials too; the spawned workers have exited: their CPU time is known
     pool_cpu = _children_cpu() - children_before + time.process_time() - own_before
     outcome_kb = len(pickle.dumps(pooled[0][1], protocol=pickle.HIGHEST_PROTOCOL)) / 1e3
@@ -168,6 +256,8 @@ def main() -> None:
         f"CPU-bound ratio (pool with {args.workers} free cores): "
         f"{serial_cpu / (pool_cpu / args.workers):.2f}x"
     )
+    if not args.no_stored:
+        stored_comparison(args.bars, space, args.workers)
     print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 

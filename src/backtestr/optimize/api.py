@@ -125,55 +125,60 @@ def run_stored_sweep(
     wanted = list(dict.fromkeys(s.upper() for s in symbols))
     if not wanted:
         raise ConfigError("Say which symbol to trade: symbol='EURUSD' (--symbol EURUSD).")
-    with Store.open(home) as store:
-        market = market_from_store(
-            store,
-            wanted,
-            timeframe,
-            start_ns=start_ns,
-            end_ns=end_ns,
-            mode=settings.mode,
-            currency=settings.currency,
-        )
-        payload = SweepPayload(source, freeze_market(market), settings, objective)
-        check_objective(objective)
-        data_hash = payload.data_hash
-        go_up = objective_direction(objective, maximize)
-        spec = sweep_spec(
-            payload, space, method=search.value, trials=trials, seed=seed, maximize=go_up,
-            start_ns=start_ns, end_ns=end_ns, data_hash=data_hash,
+    check_objective(objective)  # before any process starts or any data is read
+    # the pool's worker processes start up (seconds of imports) while the data is read; the
+    # sweep's session takes them over
+    with executor:
+        with Store.open(home) as store:
+            market = market_from_store(
+                store,
+                wanted,
+                timeframe,
+                start_ns=start_ns,
+                end_ns=end_ns,
+                mode=settings.mode,
+                currency=settings.currency,
+            )
+            payload = SweepPayload(source, freeze_market(market), settings, objective)
+            data_hash = payload.data_hash
+            go_up = objective_direction(objective, maximize)
+            spec = sweep_spec(
+                payload, space, method=search.value, trials=trials, seed=seed, maximize=go_up,
+                start_ns=start_ns, end_ns=end_ns, data_hash=data_hash,
+            )  # fmt: skip
+            sweep = sweep_id(spec)
+            store.save_sweep(sweep, spec)
+            planned = [] if search is SearchMethod.BAYES else plan(space, search, trials, seed)
+            keys = [trial_key(payload, params, data_hash) for params in planned]
+            done = load_done(store, sweep, keys, objective)
+        # the store is closed while trials run; each result is saved as it completes
+        if on_loaded is not None:
+            on_loaded(sweep, len(done))
+        recorder = SweepRecorder(home, sweep)
+        result = run_sweep(
+            payload, space, method=search, trials=trials, seed=seed, maximize=go_up,
+            executor=executor, done=done, on_result=recorder, progress=progress,
         )  # fmt: skip
-        sweep = sweep_id(spec)
-        store.save_sweep(sweep, spec)
-        planned = [] if search is SearchMethod.BAYES else plan(space, search, trials, seed)
-        keys = [trial_key(payload, params, data_hash) for params in planned]
-        done = load_done(store, sweep, keys, objective)
-    # the store is closed while trials run; each result is saved as it completes
-    if on_loaded is not None:
-        on_loaded(sweep, len(done))
-    recorder = SweepRecorder(home, sweep)
-    result = run_sweep(
-        payload, space, method=search, trials=trials, seed=seed, maximize=go_up,
-        executor=executor, done=done, on_result=recorder, progress=progress,
-    )  # fmt: skip
-    best_run_id: str | None = None
-    best_run: RunResult | None = None
-    ranked = result.ranked()
-    if save_best and ranked and not math.isnan(ranked[0].objective):
-        best_run = Backtest(source, payload.market, settings, result.best.params).run()
-    with Store.open(home) as store:
-        # results taken from other sweeps become members of this one too
-        _, own = store.load_sweep(sweep)
-        mine = {r.key for r in own}
-        for outcome in result.outcomes:
-            if outcome.key not in mine:
-                store.save_trial(sweep, record_from_outcome(outcome))
-        if best_run is not None:
-            best_run_id = _saved_already(store, best_run)
-            if best_run_id is None:
-                stem = Path(source.filename).stem if source.filename.endswith(".py") else "sweep"
-                best_run_id = save_run_result(store, best_run, f"{stem}-best")
-    return StoredSweep(result, sweep, home, best_run_id, best_run)
+        best_run_id: str | None = None
+        best_run: RunResult | None = None
+        ranked = result.ranked()
+        if save_best and ranked and not math.isnan(ranked[0].objective):
+            best_run = Backtest(source, payload.market, settings, result.best.params).run()
+        with Store.open(home) as store:
+            # results taken from other sweeps become members of this one too
+            _, own = store.load_sweep(sweep)
+            mine = {r.key for r in own}
+            for outcome in result.outcomes:
+                if outcome.key not in mine:
+                    store.save_trial(sweep, record_from_outcome(outcome))
+            if best_run is not None:
+                best_run_id = _saved_already(store, best_run)
+                if best_run_id is None:
+                    stem = (
+                        Path(source.filename).stem if source.filename.endswith(".py") else "sweep"
+                    )
+                    best_run_id = save_run_result(store, best_run, f"{stem}-best")
+        return StoredSweep(result, sweep, home, best_run_id, best_run)
 
 
 def _saved_already(store: Store, result: RunResult) -> str | None:

@@ -176,24 +176,28 @@ def run_stored_walk_forward(
     search = SearchMethod.parse(method)
     check_objective(objective)
     wanted = list(dict.fromkeys(s.upper() for s in symbols))
-    with Store.open(home) as store:
-        market = market_from_store(
-            store, wanted, timeframe, start_ns=start_ns, end_ns=end_ns, mode=settings.mode,
-            currency=settings.currency,
+    # the pool's worker processes start up (seconds of imports) while the data is read; the
+    # sweep's session takes them over
+    with executor:
+        with Store.open(home) as store:
+            market = market_from_store(
+                store, wanted, timeframe, start_ns=start_ns, end_ns=end_ns, mode=settings.mode,
+                currency=settings.currency,
+            )  # fmt: skip
+            payload = SweepPayload(source, freeze_market(market), settings, objective)
+            data_hash = payload.data_hash
+            description = sweep_spec(
+                payload, space, method=search.value, trials=trials, seed=seed,
+                maximize=objective_direction(objective, maximize), start_ns=start_ns,
+                end_ns=end_ns, data_hash=data_hash,
+            )  # fmt: skip
+            description["walk_forward"] = str(walk_forward)
+            analysis = sweep_id(description)
+            store.save_sweep(analysis, description)
+            done = load_done(store, analysis, [], objective)
+        result = run_walk_forward(
+            payload, space, spec, method=search, trials=trials, seed=seed, maximize=maximize,
+            executor=executor, done=done, on_result=SweepRecorder(home, analysis),
+            progress=progress,
         )  # fmt: skip
-        payload = SweepPayload(source, freeze_market(market), settings, objective)
-        data_hash = payload.data_hash
-        description = sweep_spec(
-            payload, space, method=search.value, trials=trials, seed=seed,
-            maximize=objective_direction(objective, maximize), start_ns=start_ns,
-            end_ns=end_ns, data_hash=data_hash,
-        )  # fmt: skip
-        description["walk_forward"] = str(walk_forward)
-        analysis = sweep_id(description)
-        store.save_sweep(analysis, description)
-        done = load_done(store, analysis, [], objective)
-    result = run_walk_forward(
-        payload, space, spec, method=search, trials=trials, seed=seed, maximize=maximize,
-        executor=executor, done=done, on_result=SweepRecorder(home, analysis), progress=progress,
-    )  # fmt: skip
-    return StoredWalkForward(result, analysis)
+        return StoredWalkForward(result, analysis)
