@@ -52,6 +52,8 @@ _KIND_FROM_CODE = {code: kind for kind, code in KIND_CODE.items()}
 _SLIPPED = (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP)  # `in`: identity first
 _NETTING = PositionMode.NETTING
 _FILLED = OrderStatus.FILLED
+_MARKET = OrderType.MARKET
+_new = object.__new__
 
 
 class Broker:
@@ -186,33 +188,54 @@ class Broker:
         self._refresh_next_check()
         return order
 
-    def submit_market(self, order: Order, book: Book, *, immediate: bool = False) -> Order:
-        """:meth:`submit` for a plain market order on ``book`` decided at the current step's
-        close.
+    def submit_market(
+        self, book: Book, symbol: str, units: float, reduce_first: bool, *, immediate: bool
+    ) -> Order | None:
+        """A plain good-till-cancelled market order of ``units`` (signed, rounded toward zero
+        to the lot step) on ``book``, decided at the current step's close; ``None`` when it
+        rounds to less than the minimum lot.
 
-        Same outcome, fewer steps: a market order fills on its first quote, so its trigger
-        (quote, price, step) is known at once and only lowers the next step the broker must
-        check, instead of a rescan of every pending order.
+        :meth:`submit`'s outcome by fewer steps: a market order fills on its first quote, so
+        its trigger (quote, price, step) is known at once and only lowers the next step the
+        broker must check, instead of a rescan of every pending order. Strategies place one
+        on almost every signal: the order is built here without ``Order.__init__`` (every
+        other field keeps its class default) and marked :attr:`Order.plain`.
         """
+        instrument = book.instrument
+        lot = instrument.lot_step * instrument.contract_size
+        count = math.floor(abs(units) / lot + 1e-9)  # _round_units, inline
+        if not count:
+            return None
+        units = math.copysign(count * lot, units)
+        if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
+            return None
+        step = self.step
+        created_ns: int = self._close_at[step]
+        order = _new(Order)
+        order.symbol = symbol
+        order.units = units
+        order.type = _MARKET
+        order.created_ns = created_ns
+        order.plain = True
+        if reduce_first:
+            order.reduce_first = True
         if self._multi_check:  # the next check depends on the step: the general path
-            return self.submit(order, order.created_ns, immediate=immediate)
+            order.id = 0
+            return self.submit(order, created_ns, immediate=immediate)
         order_id = order.id = self._next_order_id
         self._next_order_id = order_id + 1
         self.orders.append(order)
-        if order.created_ns > self.now_ns:
-            self.now_ns = order.created_ns
+        if created_ns > self.now_ns:
+            self.now_ns = created_ns
         if book._step_end is None:
             book._load()
-        step = self.step
         ends = book.step_end_at
         first: int = ends[step]
         if immediate and first > 0:
             first -= 1
         self.pending[order_id] = order
         if self.events.active:
-            self.events.emit(
-                OrderPlaced(order_id, order.symbol, order.units, order.type.value, order.created_ns)
-            )
+            self.events.emit(OrderPlaced(order_id, symbol, units, _MARKET.value, created_ns))
         if first >= len(book.ts_at):  # decided on the last quote: it never fills
             order.active_from = order.scanned_to = first
             order.cross_from = first + 1
@@ -221,7 +244,7 @@ class Broker:
         # triggered at once: the scan positions of an untriggered order are never read
         order.trigger_k = first
         order.trigger_code = CODE_FILLED  # good till cancelled: it cannot expire first
-        order.trigger_price = book.ask_at[first] if order.units > 0 else book.bid_at[first]
+        order.trigger_price = book.ask_at[first] if units > 0 else book.bid_at[first]
         fill_step = step + 1
         if immediate or not (fill_step < len(ends) and first < ends[fill_step]):
             fill_step = bisect_right(ends, first)

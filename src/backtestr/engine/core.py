@@ -305,25 +305,11 @@ class Engine:
         if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
             book = self.broker.books[symbol]
-        return self._submit_plain(book, symbol, units, reduce_first)
-
-    def _submit_plain(
-        self, book: Book, symbol: str, units: float, reduce_first: bool
-    ) -> Order | None:
-        instrument = book.instrument
-        # _round_units, inline: this runs for almost every order of a busy strategy
-        lot = instrument.lot_step * instrument.contract_size
-        count = math.floor(abs(units) / lot + 1e-9)
-        if not count:
-            return None
-        units = math.copysign(count * lot, units)
-        if abs(units) < instrument.min_lot * instrument.contract_size - 1e-9:
-            return None
-        step = self.step
-        order = Order.market(symbol, units, self._close_at[step], reduce_first)
         broker = self.broker
-        broker.step = step
-        return broker.submit_market(order, book, immediate=self.settings.trade_on_close)
+        broker.step = self.step
+        return broker.submit_market(
+            book, symbol, units, reduce_first, immediate=self.settings.trade_on_close
+        )
 
     def place_order(
         self,
@@ -478,25 +464,51 @@ class Engine:
         currency; pending market orders count as held), or ``None`` when nothing is needed:
         ``order_target_value`` without options, in one call (strategies place one on almost
         every signal)."""
-        book = self.broker.books.get(symbol)
+        return self.market_order_to_target(symbol, value, of_equity=False)
+
+    def market_order_to_target(
+        self, symbol: str, amount: float, *, of_equity: bool
+    ) -> Order | None:
+        """:meth:`market_order_to_target_value` of ``amount``, or with ``of_equity`` of
+        ``amount`` times the equity (``order_target_percent``), by the shortest path: this
+        runs for almost every order of a busy strategy, so the equity and the sizing are
+        computed here rather than by the helpers that say the same (:attr:`equity`,
+        :meth:`units_for_value`)."""
+        broker = self.broker
+        book = broker.books.get(symbol)
         if book is None:
             self._check_symbol(symbol)  # raises: the symbol is not in the run
-            book = self.broker.books[symbol]
-        current = book.position.units
-        if self.broker.pending:
+            book = broker.books[symbol]
+        step = self.step
+        position = book.position
+        value = amount
+        if of_equity:
+            if broker._single:  # Broker.equity_at of the only book, inline
+                equity = broker.balance
+                if position.long_units or position.short_units:
+                    equity += (
+                        (position.long_units * book.mark_bid_at[step] - position.long_cost)
+                        + (position.short_cost - position.short_units * book.mark_ask_at[step])
+                    ) * book.rate_at[step]
+            else:
+                equity = broker.equity_at(step)
+            value = amount * equity
+        current = position.units
+        if broker.pending:
             current += self.pending_market_units(symbol)
         if value == 0:
             if not current:
                 return None
             units = -current
         else:
-            # units_for_value, inline
-            step = self.step
             price = book.mark_ask_at[step] if value > 0 else book.mark_bid_at[step]
             per_unit = price * book.rate_at[step]
             worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
             units = worth - current
-        return self._submit_plain(book, symbol, float(units), True)
+        broker.step = step
+        return broker.submit_market(
+            book, symbol, float(units), True, immediate=self.settings.trade_on_close
+        )
 
     def units_for_value(self, symbol: str, value: float) -> float:
         """Units of ``symbol`` worth ``value`` in account currency at the current price."""

@@ -73,7 +73,8 @@ class PositionMode(enum.Enum):
 
 # Not slotted on purpose: a slotted dataclass sets all of its 35 fields in ``__init__``, which
 # made creating an order the largest single cost of a market order. Without slots every field
-# keeps its default on the class, and :meth:`Order.market` sets only the five that differ.
+# keeps its default on the class, and :meth:`Broker.submit_market` builds a plain market order
+# without ``__init__``, setting only the fields that differ.
 @dataclass(eq=False)
 class Order:
     """One order and its life cycle.
@@ -120,27 +121,9 @@ class Order:
     stop_out: bool = False
     event_step: int = -1
     siblings: tuple[int, ...] = ()
-    # a plain good-till-cancelled market order (built by :meth:`market`): the broker may fill
-    # it by its short path (engine/plain_fill.py)
+    # a plain good-till-cancelled market order (built by Broker.submit_market): the broker may
+    # fill it by its short path (engine/plain_fill.py)
     plain: bool = False
-
-    @classmethod
-    def market(
-        cls, symbol: str, units: float, created_ns: int, reduce_first: bool = False
-    ) -> Order:
-        """A plain good-till-cancelled market order, equal to ``Order(0, symbol, units,
-        OrderType.MARKET, created_ns, reduce_first=reduce_first)`` but built without
-        ``__init__`` (every other field reads its class default until the broker sets it)."""
-        order = cls.__new__(cls)
-        order.id = 0
-        order.symbol = symbol
-        order.units = units
-        order.type = OrderType.MARKET
-        order.created_ns = created_ns
-        order.plain = True
-        if reduce_first:
-            order.reduce_first = True
-        return order
 
     @property
     def is_buy(self) -> bool:

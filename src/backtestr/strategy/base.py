@@ -178,7 +178,7 @@ class Strategy:
         """Order what it takes to hold a notional of ``percent`` (fraction) of equity."""
         engine = self._engine
         if not kwargs and type(self).order is Strategy.order:
-            return engine.market_order_to_target_value(symbol, percent * engine.equity)
+            return engine.market_order_to_target(symbol, percent, of_equity=True)
         return self.order_target_value(symbol, percent * engine.equity, **kwargs)
 
     def close_position(self, symbol: str) -> Order | None:
