@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from backtestr.engine import (
@@ -273,3 +274,42 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+SCHEDULES_MID_RUN = """
+import numpy as np
+
+def initialize(context):
+    context.scheduled = False
+    {wake}
+
+def daily():
+    record(daily=1.0)
+
+def handle_data(context, data):
+    if not context.scheduled and get_datetime() >= context.start:
+        context.scheduled = True
+        schedule_function(daily, date_rules.every_day(), time_rules.market_open())
+"""
+
+
+def test_a_function_scheduled_mid_run_runs_on_every_day_after() -> None:
+    bars = random_bars(2, n=200)  # bars 37 minutes apart: about 5 days
+    start = pd.Timestamp(int(bars.ts_ns[3]), tz="UTC")  # the fourth bar closes after it
+    runs = {}
+    for name, wake in {
+        "every bar": "pass",
+        # handle_data only on the fourth bar: the loop must still wake for the schedule
+        "one bar": (
+            "context.fourth = indicator(lambda c: (np.arange(len(c)) == 3) * 1.0, 'close')\n"
+            "    wake_on(context.fourth)"
+        ),
+    }.items():
+        code = SCHEDULES_MID_RUN.format(wake=wake)
+        backtest = Backtest(code, market(bars))
+        backtest.strategy.context.start = start
+        runs[name] = backtest.run().records
+    days = pd.DatetimeIndex(runs["every bar"].index)
+    assert len(days) >= 3  # every trading day after the fourth bar
+    assert days.min() > start
+    pd.testing.assert_frame_equal(runs["one bar"], runs["every bar"])

@@ -366,11 +366,38 @@ class Broker:
         rollovers = self._rollover_list
         plain = self.plain_fills and self._single and not self.events.active
         netting = self.settings.position_mode is _NETTING
+        pending = self.pending
+        if plain and len(pending) == 1 and not self._stop_outs:
+            # the usual wake of a busy strategy: one plain market order to fill, nothing else
+            # due before it; the general loop below does the same in more steps
+            only = next(iter(pending.values()))
+            k = only.trigger_k
+            if (
+                only.plain
+                and 0 <= k < self.books[only.symbol].step_end_at[step]
+                and only.trigger_code == CODE_FILLED
+                and (netting or only.reduce_first)
+                and not (
+                    self.open_trades
+                    and self._rollover_index < len(rollovers)
+                    and rollovers[self._rollover_index] <= self.books[only.symbol].ts_at[k]
+                )
+            ):
+                fill_plain_market(self, only)
+                if not pending and not self._stop_outs:
+                    index = self._rollover_index
+                    if not self.open_trades or index >= len(rollovers):
+                        self.next_check_step = self.wake_step  # _refresh_next_check
+                        return
+                    if rollovers[index] >= step_close:
+                        rollover_step = self.rollover_steps[index]
+                        wake = self.wake_step
+                        self.next_check_step = rollover_step if rollover_step < wake else wake
+                        return
         while True:
             best: Order | None = None
             best_key: tuple[int, int] = (NEVER, 0)
-            pending = self._all_pending() if self._stop_outs else self.pending.values()
-            for order in pending:
+            for order in self._all_pending() if self._stop_outs else pending.values():
                 if order.trigger_k < 0:
                     self._schedule(order, step)
                 k = order.trigger_k

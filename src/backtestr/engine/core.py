@@ -137,6 +137,7 @@ class Engine:
         # the steps at which the per-bar callback runs (None: every step); see call_bar_at
         self._bar_steps: list[int] | None = None
         self.finished = False
+        self._running = False  # inside run(): "now" is self.step, not self.next_step
 
     # ----------------------------------------------------------------- setup
     def _build_books(self) -> dict[str, Book]:
@@ -545,14 +546,20 @@ class Engine:
     def schedule(self, steps: list[int], callback: Callable[[], None]) -> None:
         """Call ``callback`` at each of ``steps`` (before the per-bar callback)."""
         order = len(self._scheduled)
-        self._scheduled.extend((s, order, callback) for s in steps if s >= self.next_step)
+        # mid-run (from handle_data or a scheduled function) the current step's callbacks have
+        # run already: the first step still to come is the next one
+        first = self.step + 1 if self._running else self.next_step
+        self._scheduled.extend((s, order, callback) for s in steps if s >= first)
         self._scheduled.sort(key=lambda item: (item[0], item[1]))
         self._scheduled_pos = 0
         while (
             self._scheduled_pos < len(self._scheduled)
-            and self._scheduled[self._scheduled_pos][0] < self.next_step
+            and self._scheduled[self._scheduled_pos][0] < first
         ):
             self._scheduled_pos += 1
+        # scheduled from handle_data mid-run: the loop must wake for it (not at its next wake)
+        self.broker.wake_step = self._next_scheduled()
+        self.broker._refresh_next_check()
 
     def _next_scheduled(self) -> int:
         pos = self._scheduled_pos
@@ -591,6 +598,7 @@ class Engine:
             # again and again. Rarer collections still reclaim any cycles the strategy makes.
             if retune:
                 gc.set_threshold(_RUN_GC_THRESHOLD, *threshold[1:])
+        self._running = True
         try:
             if self.events.active:
                 self._run_observed(on_bar, stop)
@@ -599,6 +607,7 @@ class Engine:
             else:
                 self._run_fast(on_bar, stop, progress)
         finally:
+            self._running = False
             if retune:
                 gc.set_threshold(*threshold)
             if freeze:
@@ -668,7 +677,11 @@ class Engine:
                 if due < target:  # a broker step with no callback
                     if due >= high:
                         break
-                    self._wake(due)
+                    if due < broker.wake_step:  # only the broker's: _wake without callbacks
+                        self.step = due
+                        broker.process_through(due)
+                    else:
+                        self._wake(due)
                     floor = due + 1
                     continue
                 if target >= high:
