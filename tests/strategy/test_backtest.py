@@ -255,6 +255,27 @@ def handle_data(context, data):
     )
 
 
+def test_set_slippage_in_initialize_applies_to_the_run() -> None:
+    code = """
+def initialize(context):
+    set_slippage(2.0)
+
+def handle_data(context, data):
+    if not context.portfolio.positions[context.symbol]:
+        order(context.symbol, 100_000)
+"""
+    bars = random_bars(2, n=10)
+    result = Backtest(code, market(bars)).run()
+    orders = result.orders
+    buys = orders[(orders["side"] == "buy") & (orders["status"] == "filled")]
+    first = buys.iloc[0]
+    opened = int(np.searchsorted(bars.ts_ns, first["closed_time"].value, side="right")) - 1
+    # bought at the ask of the bar's open, 2 pips worse
+    assert first["fill_price"] == pytest.approx(
+        bars.open[opened] + bars.spread_avg[opened] + 2 * 0.0001
+    )
+
+
 def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
     bars = random_bars(3, n=20_000)  # long enough for the engine to freeze the heap meanwhile
     assert gc.isenabled()

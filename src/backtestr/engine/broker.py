@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 from backtestr.engine.book import Book, Extremes
-from backtestr.engine.costs import FixedSlippage
+from backtestr.engine.costs import FixedSlippage, NoCommission
 from backtestr.engine.events import (
     EventBus,
     OrderCancelled,
@@ -104,15 +104,25 @@ class Broker:
         # plain market orders fill by the short path (engine/plain_fill.py) when it applies;
         # off only to check that both paths agree
         self.plain_fills = True
-        # the slippage of every market fill when it is a constant (the only symbol, fixed pips)
+        self._commission_free = False
         self._slip: float | None = None
-        if self._single and isinstance(settings.slippage, FixedSlippage):
-            self._slip = settings.slippage.slip(next(iter(books.values())).instrument)
+        self.use_settings(settings)
         # the engine's own next wake-up (scheduled callbacks), folded into next_check_step
         self.wake_step = NEVER
         self.rollover_steps: list[int] = clock_close_ns.searchsorted(
             rollover_ns, side="right"
         ).tolist()
+
+    def use_settings(self, settings: EngineSettings) -> None:
+        """Trade with ``settings`` from now on (``set_commission`` / ``set_slippage`` in
+        ``initialize``), with what the fill paths derive from them."""
+        self.settings = settings
+        # no commission model: a fill's commission is 0.0 without calling it
+        self._commission_free = isinstance(settings.commission, NoCommission)
+        # the slippage of every market fill when it is a constant (the only symbol, fixed pips)
+        self._slip = None
+        if self._single and isinstance(settings.slippage, FixedSlippage):
+            self._slip = settings.slippage.slip(next(iter(self.books.values())).instrument)
 
     # ----------------------------------------------------------------- valuation
     def open_pnl(self, book: Book, bid: float, ask: float, rate: float) -> float:

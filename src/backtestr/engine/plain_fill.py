@@ -68,18 +68,17 @@ def fill_plain_market(broker: Broker, order: Order) -> None:
     trades = book.trades
     if not trades:
         _open_from_flat(broker, order, book, k, ts, price, rate)
-    elif len(trades) == 1 and _closes_exactly(trades[0].units, units):
+        return
+    held = trades[0].units
+    if (
+        len(trades) == 1
+        and (held > 0) != (units > 0)
+        and abs(held) <= abs(units)
+        and abs(units + held) < 1e-9  # the netting loop's test and rounding: nothing to open
+    ):
         _close_only_trade(broker, order, book, k, ts, price, rate)
     else:
         _fill_general(broker, order, book, k, ts, price, rate)
-
-
-def _closes_exactly(held: float, units: float) -> bool:
-    """Whether an order of ``units`` closes a trade of ``held`` units with nothing left to
-    open (the netting loop's test and rounding)."""
-    if (held > 0) == (units > 0) or abs(held) > abs(units):
-        return False
-    return abs(units + held) < 1e-9
 
 
 def _open_from_flat(
@@ -97,7 +96,11 @@ def _open_from_flat(
         return
     instrument = book.instrument
     total_units = abs(units)
-    commission = broker.settings.commission.cost(total_units, price, instrument, rate)
+    commission = (
+        0.0
+        if broker._commission_free
+        else broker.settings.commission.cost(total_units, price, instrument, rate)
+    )
     share = commission * abs(units) / total_units
     trade = Trade(broker._next_trade_id, order.symbol, units, price, ts, k, share, required)
     broker._next_trade_id += 1
@@ -106,7 +109,12 @@ def _open_from_flat(
     book.trades.append(trade)
     broker.open_trades[trade.id] = trade
     broker._rollover_index = bisect_right(broker._rollover_list, ts)
-    _filled(broker, order, ts, price, commission)
+    # _filled and _record, inline (the two fills of every round trip take this path or the next)
+    order.status = _FILLED
+    order.filled_ns = ts
+    order.fill_price = price
+    order.commission = commission
+    broker.commissions_paid += commission
     position = book.position
     if units > 0:
         long_units, long_cost, short_units, short_cost = units, units * price, 0.0, 0.0
@@ -116,7 +124,11 @@ def _open_from_flat(
     position.short_units, position.short_cost = short_units, short_cost
     net = long_units - short_units
     position.units = 0.0 if abs(net) < 1e-9 else net
-    _record(broker, instrument.symbol, balance, long_units, long_cost, short_units, short_cost)
+    broker.change_steps.append(broker.step)
+    broker.change_balance.append(balance)
+    broker.change_positions.append(
+        (instrument.symbol, long_units, long_cost, short_units, short_cost)
+    )
     # Broker._single_stop_out with this trade alone (the same arithmetic)
     if broker._stop_outs:
         book.stop_out = None
@@ -143,7 +155,11 @@ def _close_only_trade(
     part = -trade.units
     total_units = abs(part)
     instrument = book.instrument
-    commission = broker.settings.commission.cost(total_units, price, instrument, rate)
+    commission = (
+        0.0
+        if broker._commission_free
+        else broker.settings.commission.cost(total_units, price, instrument, rate)
+    )
     share = commission * abs(part) / total_units if total_units else 0.0
     balance = _book_closed(
         broker, trade, instrument.pip_size, -part, 1.0, share, k, ts, price, rate, broker.balance
@@ -153,11 +169,18 @@ def _close_only_trade(
     broker.balance = balance
     if trade.exit_orders:
         _cancel_exits(broker, trade, ts)
-    _filled(broker, order, ts, price, commission)
+    # _filled and _record, inline
+    order.status = _FILLED
+    order.filled_ns = ts
+    order.fill_price = price
+    order.commission = commission
+    broker.commissions_paid += commission
     position = book.position
     position.long_units = position.long_cost = position.short_units = position.short_cost = 0.0
     position.units = 0.0
-    _record(broker, instrument.symbol, balance, 0.0, 0.0, 0.0, 0.0)
+    broker.change_steps.append(broker.step)
+    broker.change_balance.append(balance)
+    broker.change_positions.append((instrument.symbol, 0.0, 0.0, 0.0, 0.0))
     if broker._stop_outs:  # Broker._single_stop_out with no trade open
         book.stop_out = None
         broker._stop_outs = []

@@ -297,7 +297,7 @@ class Strategy:
             raise StrategyError("set_commission/set_slippage can only be called in initialize")
         engine = self._engine
         engine.settings = dataclasses.replace(engine.settings, **changes)
-        engine.broker.settings = engine.settings
+        engine.broker.use_settings(engine.settings)
 
     def I(  # noqa: E743, N802 - backtesting.py's name for precomputed indicators
         self,
