@@ -153,7 +153,13 @@ class Engine:
             mapped = bar_marks(
                 bars, self.clock.open_ns, settings.spread_pips * feed.instrument.pip_size
             )
-            self._ends[(symbol, self.timeframe)] = elements(mapped.ends)
+            # the clock's own symbol has closed bar i + 1 at step i: a range says so without
+            # a memory read per look-up (indicators and windows read it on every call)
+            self._ends[(symbol, self.timeframe)] = (
+                range(1, len(bars.ts_ns) + 1)
+                if bars.ts_ns is self.clock.open_ns
+                else elements(mapped.ends)
+            )
             self._fresh[symbol] = None if bool(mapped.fresh.all()) else mapped.fresh.tolist()
             if settings.mode is ModellingMode.TICKS:
                 path, step_end = built[symbol] = quotes()
@@ -482,6 +488,8 @@ class Engine:
             book = broker.books[symbol]
         step = self.step
         position = book.position
+        # the only symbol quoted in the account currency converts at exactly 1 (no array read)
+        rate = 1.0 if broker._single else book.rate_at[step]
         value = amount
         if of_equity:
             if broker._single:  # Broker.equity_at of the only book, inline
@@ -490,7 +498,7 @@ class Engine:
                     equity += (
                         (position.long_units * book.mark_bid_at[step] - position.long_cost)
                         + (position.short_cost - position.short_units * book.mark_ask_at[step])
-                    ) * book.rate_at[step]
+                    ) * rate
             else:
                 equity = broker.equity_at(step)
             value = amount * equity
@@ -503,7 +511,7 @@ class Engine:
             units = -current
         else:
             price = book.mark_ask_at[step] if value > 0 else book.mark_bid_at[step]
-            per_unit = price * book.rate_at[step]
+            per_unit = price * rate
             worth = value / per_unit if per_unit > 0 and not math.isnan(per_unit) else 0.0
             units = worth - current
         broker.step = step

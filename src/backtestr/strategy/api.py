@@ -321,7 +321,9 @@ def crosses(a: Indicator, b: Indicator | float) -> Indicator:
     ``i`` and ``i - 1`` only, so the result looks no further ahead than ``a`` and ``b``.
     """
     if isinstance(b, Indicator):
-        if b._ends is not a._ends and not np.array_equal(np.asarray(b._ends), np.asarray(a._ends)):
+        if b._ends is not a._ends and not np.array_equal(
+            _ends_array(b._ends), _ends_array(a._ends)
+        ):
             raise ConfigError("crosses() needs two indicators of the same symbol and timeframe.")
         level: F64 | float = b.values_all
     else:
@@ -335,7 +337,7 @@ def crosses(a: Indicator, b: Indicator | float) -> Indicator:
 def wake_steps(signal: Indicator, n_steps: int) -> npt.NDArray[np.int64]:
     """The steps at which ``signal`` reads true (non-zero, not NaN) for the first time: the
     steps where a new bar of the signal closes with a true value."""
-    ends = np.asarray(signal._ends, dtype=np.int64)[:n_steps]
+    ends = _ends_array(signal._ends)[:n_steps]
     values = signal.values_all
     if len(values) == 0:  # no bar of the signal at all
         return np.zeros(0, dtype=np.int64)
@@ -343,3 +345,11 @@ def wake_steps(signal: Indicator, n_steps: int) -> npt.NDArray[np.int64]:
     last = np.maximum(ends - 1, 0)
     true = (values != 0) & ~np.isnan(values)
     return np.flatnonzero(fresh & true[last]).astype(np.int64)
+
+
+def _ends_array(ends: Sequence[int]) -> npt.NDArray[np.int64]:
+    """Per-step bar counts as an array (a ``range`` for the clock's own bars, see
+    :meth:`Engine.ends`)."""
+    if isinstance(ends, range):
+        return np.arange(ends.start, ends.stop, ends.step, dtype=np.int64)
+    return np.asarray(ends, dtype=np.int64)
