@@ -205,8 +205,16 @@ def test_walk_forward_ships_the_data_once_for_every_window(cluster: RealCluster)
             payload, SPACE, "train=6M,test=3M", executor=DaskExecutor(cluster=cluster.address)
         )
         after: dict[str, int] = client.run(times_unpickled)
-    assert len(remote.runs) == len(serial.runs) >= 3
-    assert {worker: after[worker] - before[worker] for worker in after} == dict.fromkeys(after, 1)
+    windows = len(remote.runs)
+    assert windows == len(serial.runs) >= 3
+    received = {worker: after[worker] - before[worker] for worker in after}
+    # Scattered once from here. Between two windows no trial waits on a worker, and Dask's
+    # active memory manager may then drop that worker's copy (it keeps one replica of idle
+    # data); the next window's trial there copies it back from a peer. So: at least once per
+    # worker, at most once per window — never once per trial.
+    trials = sum(len(run.sweep.outcomes) for run in remote.runs)
+    assert all(1 <= count <= windows for count in received.values()), received
+    assert sum(received.values()) < trials
     for a, b in zip(serial.runs, remote.runs, strict=True):
         assert identical(a.sweep.outcomes, b.sweep.outcomes)
     assert remote.equity.equals(serial.equity)
