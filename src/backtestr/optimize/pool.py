@@ -236,7 +236,10 @@ class _PoolSession(ExecutorSession):
                 finished: list[TrialOutcome] = []
                 lost: set[str] = set()
                 for future in done:
-                    task, in_process = running.pop(future)
+                    entry = running.pop(future, None)
+                    if entry is None:  # the twin of a task delivered earlier in this batch
+                        continue
+                    task, in_process = entry
                     try:
                         outcome = future.result()
                     except BrokenProcessPool:
