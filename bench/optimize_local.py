@@ -15,8 +15,11 @@ bars (200 000 by default, the random walk of ``engine_bars``). Printed:
 - the payload's pickled size (what each worker receives once) and an outcome's size (what each
   task sends back);
 - the same two sweeps end to end on stored data, as ``backtestr optimize`` runs them
-  (``run_stored_sweep``: read every timeframe from the store, hash it, save each result in
-  the catalog as it completes): the serial executor against the local pool, each on its own
+  (``run_stored_sweep``: read every timeframe from the store, hash it, save the results in
+  the catalog as they complete, a batch at most every second — a write per result, ~50 ms of
+  CPU each, held the calling process's main thread ~200 ms a time in the pool, behind the
+  GIL of the trial its other thread runs): the serial executor against the local pool, each
+  on its own
   copy of one data home (a sweep on a home that already holds its results would reuse them).
   There the pool's worker processes start while the data is read, as they do for a user; the
   re-run of the best set afterwards is left out (``save_best=False``): it is one run in this

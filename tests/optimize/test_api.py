@@ -95,7 +95,7 @@ def test_a_killed_sweep_resumes_where_it_stopped(
         text=True,
     )  # fmt: skip
     assert child.stdout is not None
-    lines = [child.stdout.readline().strip() for _ in range(4)]  # "0", then 3 trials saved
+    lines = [child.stdout.readline().strip() for _ in range(4)]  # "0", then 3 trials done
     child.send_signal(signal.SIGKILL)
     child.wait()
     child.stdout.close()
@@ -103,7 +103,9 @@ def test_a_killed_sweep_resumes_where_it_stopped(
     with Store.open(killed) as store:
         (sweep,) = store.list_sweeps()
         stored = sweep.trials
-    assert 3 <= stored < 8
+    # the first result is written at once, the next ones within a second (the recorder's
+    # window): a kill loses only results of the last second, and the rest is resumed
+    assert 1 <= stored < 8
 
     resumed = backtestr.optimize(strategy, home=killed, executor="serial", **OPTIONS)  # type: ignore[arg-type]
     assert resumed.attrs["sweep_id"] == sweep.sweep_id

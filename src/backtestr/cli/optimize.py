@@ -96,8 +96,9 @@ def optimize_command(
     walk_forward: str | None,
     **account: Any,
 ) -> None:
-    """Sweep STRATEGY_FILE's parameters on stored data; every result is saved as it completes,
-    so running the same command again resumes. The best set is re-run and saved as a run."""
+    """Sweep STRATEGY_FILE's parameters on stored data; every result is saved within a second of
+    completing, so running the same command again resumes. The best set is re-run and saved as
+    a run."""
     from backtestr.optimize.api import run_stored_sweep
 
     if top < 1:

@@ -571,8 +571,14 @@ class Store:
 
     def save_trial(self, sweep_id: str, record: TrialRecord) -> None:
         """Record one trial result of a sweep, atomically (all of it or nothing)."""
+        self.save_trials(sweep_id, [record])
+
+    def save_trials(self, sweep_id: str, records: Sequence[TrialRecord]) -> None:
+        """Record trial results of a sweep in one transaction (all of them or none), in order."""
+        created = _now_iso()
         with self.catalog.transaction():
-            self.catalog.add_trial(sweep_id, _now_iso(), record)
+            for record in records:
+                self.catalog.add_trial(sweep_id, created, record)
 
     def load_trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
         """The stored results among ``keys`` (by any sweep: a result depends on its key only)."""

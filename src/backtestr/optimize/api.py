@@ -2,8 +2,9 @@
 
 The adapter around the pure sweep: it reads the market from the store once (every timeframe
 the strategy may ask for, see :func:`~backtestr.optimize.trial.freeze_market`), closes the
-store, runs the sweep on an executor saving each result as it completes, and finally re-runs
-the best parameter set in full and saves it as a normal run (``backtestr runs show ID``).
+store, runs the sweep on an executor saving the results as they complete (in batches, each
+within a second: :class:`~backtestr.optimize.records.SweepRecorder`), and finally re-runs the
+best parameter set in full and saves it as a normal run (``backtestr runs show ID``).
 """
 
 from __future__ import annotations
@@ -151,14 +152,15 @@ def run_stored_sweep(
             planned = [] if search is SearchMethod.BAYES else plan(space, search, trials, seed)
             keys = [trial_key(payload, params, data_hash) for params in planned]
             done = load_done(store, sweep, keys, objective)
-        # the store is closed while trials run; each result is saved as it completes
+        # the store is closed while trials run; results are saved in batches as they complete
+        # (each within a second), and all of them when the sweep stops, by error or Ctrl-C too
         if on_loaded is not None:
             on_loaded(sweep, len(done))
-        recorder = SweepRecorder(home, sweep)
-        result = run_sweep(
-            payload, space, method=search, trials=trials, seed=seed, maximize=go_up,
-            executor=executor, done=done, on_result=recorder, progress=progress,
-        )  # fmt: skip
+        with SweepRecorder(home, sweep) as recorder:
+            result = run_sweep(
+                payload, space, method=search, trials=trials, seed=seed, maximize=go_up,
+                executor=executor, done=done, on_result=recorder, progress=progress,
+            )  # fmt: skip
         best_run_id: str | None = None
         best_run: RunResult | None = None
         ranked = result.ranked()
@@ -234,9 +236,10 @@ def optimize(
 ) -> pd.DataFrame:
     """Sweep ``strategy``'s parameters on stored data; results best first.
 
-    Every result is saved in the catalog as it completes, so running the same call again
-    resumes: trials already stored are not run again. The best set is re-run in full and saved
-    as a normal run.
+    Every result is saved in the catalog within a second of completing, so running the same
+    call again resumes: trials already stored are not run again. A sweep stopped by an error or
+    Ctrl-C saves all it computed; one killed outright loses at most its last second of results.
+    The best set is re-run in full and saved as a normal run.
 
     Parameters
     ----------

@@ -1,7 +1,8 @@
 """``backtestr.walk_forward``: one call from a strategy and stored data to a walk-forward
 analysis (the keyword arguments of ``backtestr.optimize`` plus ``walk_forward=``).
 
-On stored data every trial is saved in the catalog as it completes, under an id derived from
+On stored data every trial is saved in the catalog within a second of completing (see
+:class:`~backtestr.optimize.records.SweepRecorder`), under an id derived from
 the whole specification (as a sweep's), so running the same analysis again resumes it.
 """
 
@@ -167,7 +168,8 @@ def run_stored_walk_forward(
     progress: Callable[[int, int], None] | None = None,
 ) -> StoredWalkForward:
     """The walk-forward behind :func:`walk_forward` and ``backtestr optimize --walk-forward``
-    on stored data: trials saved as they complete, those of an earlier identical run reused."""
+    on stored data: trials saved as they complete (within a second), those of an earlier
+    identical run reused."""
     spec = (
         walk_forward
         if isinstance(walk_forward, WalkForwardSpec)
@@ -195,9 +197,10 @@ def run_stored_walk_forward(
             analysis = sweep_id(description)
             store.save_sweep(analysis, description)
             done = load_done(store, analysis, [], objective)
-        result = run_walk_forward(
-            payload, space, spec, method=search, trials=trials, seed=seed, maximize=maximize,
-            executor=executor, done=done, on_result=SweepRecorder(home, analysis),
-            progress=progress,
-        )  # fmt: skip
+        with SweepRecorder(home, analysis) as recorder:
+            result = run_walk_forward(
+                payload, space, spec, method=search, trials=trials, seed=seed,
+                maximize=maximize, executor=executor, done=done, on_result=recorder,
+                progress=progress,
+            )  # fmt: skip
         return StoredWalkForward(result, analysis)
