@@ -429,7 +429,7 @@ class Broker:
                 and best.plain
                 and best.trigger_code == CODE_FILLED
                 and (netting or best.reduce_first)
-            ):  # plain_fill_applies
+            ):  # when the short path is exact: see engine/plain_fill.py
                 fill_plain_market(self, best)
             else:
                 self._execute(best)

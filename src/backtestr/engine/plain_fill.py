@@ -8,8 +8,11 @@ the same order, so results are bit-identical — in one function, without the ge
 calls, loops over books and per-fill lookups (a busy run fills tens of thousands of orders, and
 those calls were most of its time).
 
-:func:`plain_fill_applies` says when the short path is exact; the broker takes it then, and the
-general path otherwise (events observed, several symbols, converted P&L, hedging, exits).
+The short path is exact, and :meth:`Broker.process_through` takes it, when the order is plain
+(:attr:`Order.plain`, built by :meth:`Broker.submit_market`) and filled at its trigger, the run
+has one symbol quoted in the account currency, no one observes the engine's events, and the
+account nets positions (or the order reduces first). Otherwise, and with
+``Broker.plain_fills`` off (the differential tests compare both), the general path fills it.
 """
 
 from __future__ import annotations
@@ -18,36 +21,22 @@ import math
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from backtestr.engine.matching import CODE_FILLED
-from backtestr.engine.orders import Order, OrderStatus, OrderType, PositionMode
+from backtestr.engine.orders import Order, OrderStatus
 from backtestr.engine.positions import Trade
 
 if TYPE_CHECKING:
     from backtestr.engine.book import Book
     from backtestr.engine.broker import Broker
 
-__all__ = ["fill_plain_market", "plain_fill_applies"]
+__all__ = ["fill_plain_market"]
 
-_MARKET = OrderType.MARKET
-_NETTING = PositionMode.NETTING
 _FILLED = OrderStatus.FILLED
 _CANCELLED = OrderStatus.CANCELLED
 _REJECTED = OrderStatus.REJECTED
 
 
-def plain_fill_applies(broker: Broker, order: Order) -> bool:
-    """Whether :func:`fill_plain_market` fills ``order`` exactly as the general path would."""
-    return (
-        order.plain
-        and order.trigger_code == CODE_FILLED
-        and broker._single
-        and not broker.events.active
-        and (order.reduce_first or broker.settings.position_mode is _NETTING)
-    )
-
-
 def fill_plain_market(broker: Broker, order: Order) -> None:
-    """Fill ``order`` (a plain market order, see :func:`plain_fill_applies`) at its trigger."""
+    """Fill ``order`` (a plain market order, see the module docstring) at its trigger."""
     book = broker.books[order.symbol]
     instrument = book.instrument
     k = order.trigger_k
